@@ -1,0 +1,75 @@
+"""The composition root: builds the database, services, engine, channels and web server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.channels.web import WebChat
+from bot.config import Settings
+from bot.outbox import ChannelOutbox
+from content.i18n import Catalogs
+from content.provinces import load_provinces
+from handlers.engine import Engine
+from handlers.registry import build_engine
+from handlers.types import Services
+from storage.db import create_engine, create_sessions, ping
+from storage.migrate import upgrade
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class ChungSuc:
+    """One running service. `start()` migrates and serves; `stop()` undoes it all."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.db = create_engine(settings.database_url)
+        self.sessions = create_sessions(self.db)
+        self.outbox = ChannelOutbox(self.sessions, clock)
+        self.services = Services(
+            sessions=self.sessions,
+            catalogs=Catalogs(),
+            clock=clock,
+            outbox=self.outbox,
+            admins=frozenset((i.channel, i.external_id) for i in settings.admin_identities),
+            provinces=tuple(load_provinces()),
+            default_province=settings.default_province,
+        )
+        self.engine: Engine = build_engine(self.services)
+        self.web = WebChat(self.engine, self.sessions)
+        self.outbox.register("web", self.web)
+        self.http = web.Application(client_max_size=256 * 1024)
+        self.web.add_routes(self.http)
+        self.http.router.add_get("/healthz", self._healthz)
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self, migrate: bool = True) -> None:
+        """Apply migrations, then serve HTTP on WEB_HOST:WEB_PORT (port 0 picks a free one)."""
+        if migrate:
+            await upgrade(self.settings.database_url)
+        self._runner = web.AppRunner(self.http, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.web_host, self.settings.web_port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.settings.web_port
+        log.info("web chat on http://%s:%s/", self.settings.web_host, self.port)
+
+    async def stop(self) -> None:
+        """Stop serving and close the database."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.db.dispose()
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        if await ping(self.db):
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "database unreachable"}, status=503)

@@ -1,0 +1,155 @@
+"""The web chat: a page, a JSON endpoint for messages and an event stream for later ones."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from handlers.engine import Engine
+from handlers.types import Incoming, Reply
+from storage.contacts import find_contact
+from storage.db import Sessions
+from storage.interactions import recent_interactions
+
+CHANNEL = "web"
+PAGE = Path(__file__).with_name("web_page.html")
+# At least 128 bits of randomness in URL-safe base64, made by the page: nobody can guess
+# another person's session and read their conversation.
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+MAX_BUTTON_ID = 128
+HEARTBEAT_SECONDS = 15.0
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """The wire shape of one reply."""
+    data: dict[str, Any] = {
+        "text": reply.text,
+        "buttons": [{"id": b.id, "label": b.label} for b in reply.buttons],
+    }
+    if reply.photo:
+        data["photo"] = reply.photo
+    return data
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+class WebChat:
+    """The web chat channel; also a Deliverer for the outbox."""
+
+    def __init__(self, engine: Engine, sessions: Sessions) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._listeners: dict[str, set[asyncio.Queue[dict[str, Any] | None]]] = {}
+        self._page = PAGE.read_bytes()
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/", self.page)
+        app.router.add_get("/favicon.ico", self.no_icon)
+        app.router.add_post("/api/chat/messages", self.post_message)
+        app.router.add_get("/api/chat/events", self.events)
+        app.router.add_get("/api/chat/history", self.history)
+        app.on_shutdown.append(self._close_streams)
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._page,
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                "script-src 'unsafe-inline'; img-src 'self' data: https:",
+            },
+        )
+
+    async def no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _bad_request("Body must be JSON.")
+        if not isinstance(body, dict):
+            return _bad_request("Body must be a JSON object.")
+        session_id = body.get("session_id")
+        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+            return _bad_request("session_id must be 22-128 URL-safe characters.")
+        text, button = body.get("text"), body.get("button")
+        if isinstance(button, str) and 0 < len(button) <= MAX_BUTTON_ID:
+            incoming = Incoming(CHANNEL, session_id, button=button)
+        elif isinstance(text, str):
+            # No language guess from the browser: the portal is Vietnamese first, and many
+            # villagers' phones are set to English; /ngonngu switches.
+            incoming = Incoming(CHANNEL, session_id, text=text)
+        else:
+            return _bad_request("Send either text or button.")
+        replies = await self._engine.handle(incoming)
+        return web.json_response({"replies": [reply_json(r) for r in replies]})
+
+    async def history(self, request: web.Request) -> web.Response:
+        """The latest messages of a session, so a reloaded page shows the conversation."""
+        session_id = request.query.get("session_id", "")
+        if not SESSION_ID.match(session_id):
+            return _bad_request("session_id must be 22-128 URL-safe characters.")
+        async with self._sessions() as session:
+            contact = await find_contact(session, CHANNEL, session_id)
+            rows = await recent_interactions(session, contact.id, 50) if contact else []
+        messages = [
+            {"direction": row.direction, "text": row.text or ""}
+            for row in rows
+            if row.text and row.kind != "button"
+        ]
+        return web.json_response({"messages": messages})
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events carrying messages that arrive later (officer answers, news)."""
+        session_id = request.query.get("session_id", "")
+        if not SESSION_ID.match(session_id):
+            return _bad_request("session_id must be 22-128 URL-safe characters.")
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        listeners = self._listeners.setdefault(session_id, set())
+        listeners.add(queue)
+        try:
+            await response.write(b": connected\n\n")
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    # Keeps proxies and mobile networks from closing an idle stream.
+                    await response.write(b": ping\n\n")
+                    continue
+                if item is None:
+                    break
+                payload = json.dumps(item, ensure_ascii=False)
+                await response.write(f"data: {payload}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            listeners.discard(queue)
+            if not listeners:
+                self._listeners.pop(session_id, None)
+        return response
+
+    async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
+        """Push to every open page of this session; closed pages read it from history."""
+        for queue in self._listeners.get(external_id, ()):
+            for reply in replies:
+                queue.put_nowait(reply_json(reply))
+
+    async def _close_streams(self, _app: web.Application) -> None:
+        for listeners in self._listeners.values():
+            for queue in listeners:
+                queue.put_nowait(None)

@@ -1,0 +1,124 @@
+"""Settings from environment variables or a `.env` file (see `.env.example`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from content.provinces import load_provinces
+
+CHANNELS = ("telegram", "zalo", "web")
+
+
+class SettingsError(Exception):
+    """A setting has a value the service cannot start with."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person on one channel, as written in ADMINS: `channel:id`."""
+
+    channel: str
+    external_id: str
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn; names match DESIGN.md's table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite+aiosqlite:///./var/chungsuc.db"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    zalo_bot_token: str | None = None
+    zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook_secret: str | None = None
+    admins: str = ""
+    default_province: str = "quang-tri"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # The service is async end to end; a sync driver would block the event loop.
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("web_port")
+    @classmethod
+    def _port_range(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("a port is a number from 0 to 65535")
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins_format(cls, value: str) -> str:
+        parse_identities(value)
+        return value
+
+    @field_validator("default_province")
+    @classmethod
+    def _known_province(cls, value: str) -> str:
+        provinces = load_provinces()
+        if value not in provinces:
+            raise ValueError(f"choose one of: {', '.join(provinces)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("choose DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def admin_identities(self) -> frozenset[Identity]:
+        """The parsed ADMINS list."""
+        return frozenset(parse_identities(self.admins))
+
+    @property
+    def resolved_telegram_base_file_url(self) -> str:
+        """TELEGRAM_BASE_FILE_URL, or derived from TELEGRAM_BASE_URL (`…/bot` → `…/file/bot`)."""
+        if self.telegram_base_file_url:
+            return self.telegram_base_file_url
+        base = self.telegram_base_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"
+
+
+def parse_identities(raw: str) -> list[Identity]:
+    """Parse `telegram:123,zalo:abc` into identities; raise ValueError on a bad item."""
+    identities = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        channel, sep, external_id = item.partition(":")
+        if not sep or channel not in CHANNELS or not external_id:
+            raise ValueError(
+                f"'{item}' is not channel:id with channel one of {', '.join(CHANNELS)}"
+            )
+        identities.append(Identity(channel, external_id))
+    return identities
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises SettingsError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "?"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("Invalid setting " + "; ".join(problems)) from None

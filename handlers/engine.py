@@ -1,0 +1,227 @@
+"""The flow engine: one Incoming in, the contact's journey step run, Replies out.
+
+Every turn is one unit of work: the contact, their conversation state and both sides
+of the exchange are written together, so a restart resumes exactly where the person
+was and nothing they sent is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from content.i18n import Translator, normalise_language
+from handlers.errors import DomainError
+from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
+from storage.contacts import get_or_create_contact
+from storage.interactions import record_interaction
+from storage.states import load_state
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+# Words people type instead of the command, folded to plain ASCII lower case.
+_CANCEL_WORDS = {"huy", "cancel", "thoi"}
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One user journey, declared: its commands, buttons and the text steps it waits on.
+
+    Button ids are `journey:action` or `journey:action:argument`. A button is honoured
+    only when it was in the last message the contact received, or its action is listed
+    in `entry_actions` (menu entries that are valid at any time).
+    """
+
+    name: str
+    commands: Mapping[str, Handler] = field(default_factory=dict)
+    buttons: Mapping[str, Handler] = field(default_factory=dict)
+    steps: Mapping[str, Handler] = field(default_factory=dict)
+    entry_actions: frozenset[str] = frozenset()
+    menu_label: str | None = None
+    menu_order: int = 0
+    help: Mapping[str, str] = field(default_factory=dict)
+
+
+def clean_text(text: str) -> str:
+    """NFC, without control and direction-override characters, trimmed."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics (đ→d), so "Hủy" and "huy" compare equal."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+class _ContactLocks:
+    """One lock per contact, so a person's messages are handled in the order sent while
+    different people are served in parallel. Locks vanish when nobody holds them."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def get(self, key: tuple[str, str]) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+
+class Engine:
+    """Routes each Incoming to the journey that owns it."""
+
+    def __init__(self, services: Services, journeys: Iterable[Journey], fallback: Handler) -> None:
+        self.services = services
+        self.journeys = {journey.name: journey for journey in journeys}
+        self.commands: dict[str, Handler] = {}
+        for journey in self.journeys.values():
+            for name, handler in journey.commands.items():
+                if name in self.commands:
+                    raise ValueError(f"command /{name} is declared twice")
+                self.commands[name] = handler
+        self.fallback = fallback
+        self._locks = _ContactLocks()
+
+    def help_lines(self, translator: Translator) -> list[str]:
+        """`/command – what it does` for every journey's commands, in menu order."""
+        ordered = sorted(self.journeys.values(), key=lambda j: j.menu_order)
+        return [
+            f"/{command} – {translator.gettext(text)}"
+            for journey in ordered
+            for command, text in journey.help.items()
+        ]
+
+    def main_menu(self, translator: Translator) -> tuple[Button, ...]:
+        """The menu buttons of every journey that has a menu entry, in menu order."""
+        items = sorted(
+            (j.menu_order, j.name, j.menu_label) for j in self.journeys.values() if j.menu_label
+        )
+        return tuple(Button(f"{name}:open", translator.gettext(label)) for _, name, label in items)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message; never raises, so one bad update cannot stop a channel."""
+        lock = self._locks.get((incoming.channel, incoming.external_id))
+        async with lock:
+            try:
+                return await self._handle(incoming, failure=None)
+            except DomainError as error:
+                return await self._handle(incoming, failure=error)
+            except Exception:
+                log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
+                return await self._handle(incoming, failure=DomainError())
+
+    async def _handle(self, incoming: Incoming, failure: DomainError | None) -> list[Reply]:
+        now = self.services.clock()
+        async with self.services.sessions.begin() as session:
+            contact = await get_or_create_contact(
+                session,
+                incoming.channel,
+                incoming.external_id,
+                now=now,
+                name=incoming.name,
+                language=normalise_language(incoming.language_hint),
+            )
+            state = await load_state(session, contact.id, now)
+            text = clean_text(incoming.text) if incoming.text is not None else None
+            record_interaction(
+                session,
+                contact.id,
+                "in",
+                _kind(incoming, text),
+                now,
+                text=text,
+                button_id=incoming.button,
+            )
+            turn = Turn(
+                incoming,
+                contact,
+                state,
+                session,
+                self.services,
+                self.services.catalogs.translator(contact.language),
+                guide=self,
+            )
+            if failure is None:
+                replies = await self._route(turn, text)
+            else:
+                # The journey's changes were rolled back; log the exchange and explain.
+                replies = turn.menu_reply(turn._(failure.message))
+            if turn.forget:
+                return replies
+            state.offered = [button.id for reply in replies for button in reply.buttons]
+            state.updated_at = now
+            for reply in replies:
+                record_interaction(session, contact.id, "out", "text", now, text=reply.text)
+        return replies
+
+    async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
+        if turn.incoming.button is not None:
+            return await self._route_button(turn, turn.incoming.button)
+        if text is None or not text:
+            return turn.menu_reply(turn._("Bạn cần gì, chọn bên dưới hoặc gõ câu hỏi nhé."))
+        if len(text) > MAX_TEXT:
+            return [
+                Reply(turn._("Tin nhắn dài quá (hơn 4000 ký tự). Bạn viết ngắn lại giúp mình nhé."))
+            ]
+        command = _COMMAND.match(text)
+        if command:
+            return await self._route_command(turn, command.group(1).lower(), command.group(2) or "")
+        if turn.state.journey and fold(text) in _CANCEL_WORDS:
+            return await self._route_command(turn, "huy", "")
+        step = self.journeys.get(turn.state.journey or "")
+        handler = step.steps.get(turn.state.step or "") if step else None
+        if handler is not None:
+            return await handler(turn)
+        if fold(text) in {"stop", "dung"} and "huydangky" in self.commands:
+            return await self.commands["huydangky"](turn)
+        return await self.fallback(turn)
+
+    async def _route_command(self, turn: Turn, name: str, args: str) -> list[Reply]:
+        turn.args = args.strip()
+        if name in ("huy", "cancel"):
+            had_flow = turn.state.journey is not None
+            turn.finish()
+            message = (
+                turn._("Đã hủy. Bạn muốn làm gì tiếp?")
+                if had_flow
+                else turn._("Không có việc gì đang làm dở. Bạn muốn làm gì?")
+            )
+            return turn.menu_reply(message)
+        handler = self.commands.get(name)
+        if handler is None:
+            return turn.menu_reply(
+                turn._("Mình không biết lệnh /{name}. Gõ /help để xem các lệnh.").format(name=name)
+            )
+        return await handler(turn)
+
+    async def _route_button(self, turn: Turn, button_id: str) -> list[Reply]:
+        journey_name, _, rest = button_id.partition(":")
+        action, _, argument = rest.partition(":")
+        journey = self.journeys.get(journey_name)
+        handler = journey.buttons.get(action) if journey else None
+        offered = button_id in turn.state.offered
+        if journey is None or handler is None or not (offered or action in journey.entry_actions):
+            return turn.menu_reply(turn._("Lựa chọn này đã hết hạn. Bạn chọn lại từ menu nhé."))
+        turn.args = argument
+        return await handler(turn)
+
+
+def _kind(incoming: Incoming, text: str | None) -> str:
+    if incoming.button is not None:
+        return "button"
+    if incoming.photo is not None:
+        return "photo"
+    if text and text.startswith("/"):
+        return "command"
+    return "text"

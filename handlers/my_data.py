@@ -1,0 +1,175 @@
+"""A person's own data (`/dulieu`): see it, download it, withdraw consent, delete it."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, func, select
+
+from content.i18n import N_
+from content.provinces import load_provinces
+from handlers.engine import Journey, fold
+from handlers.subscription import PURPOSE as ANNOUNCEMENTS
+from handlers.types import Button, Reply, Turn
+from storage.consents import active_consents, withdraw_consent
+from storage.interactions import recent_interactions
+from storage.models import Consent, Interaction
+
+PURPOSE_LABELS = {ANNOUNCEMENTS: N_("nhận thông báo của phong trào")}
+ROLE_LABELS = {
+    "citizen": N_("người dân"),
+    "member": N_("đoàn viên, hội viên"),
+    "officer": N_("cán bộ"),
+    "admin": N_("quản trị viên"),
+}
+
+
+async def show(turn: Turn) -> list[Reply]:
+    """What we hold about the person, in plain words, with what they can do about it."""
+    _ = turn._
+    contact = turn.contact
+    consents = await active_consents(turn.session, contact.id)
+    messages = await turn.session.scalar(
+        select(func.count()).select_from(Interaction).where(Interaction.contact_id == contact.id)
+    )
+    province = load_provinces().get(contact.province or "")
+    lines = [
+        _("Dữ liệu mình đang lưu về bạn:"),
+        _("• Tên hiển thị: {name}").format(name=contact.name or "—"),
+        _("• Ngôn ngữ: {language}").format(language=contact.language),
+        _("• Tỉnh: {province}").format(
+            province=province.name(turn.translator.language) if province else "—"
+        ),
+        _("• Vai trò: {role}").format(role=_(ROLE_LABELS.get(contact.role, contact.role))),
+        _("• Số tin nhắn đã lưu: {count}").format(count=turn.translator.number(messages or 0)),
+    ]
+    if consents:
+        lines.append(_("Bạn đã đồng ý:"))
+        date = turn.translator.date
+        lines += [
+            "• " + _(PURPOSE_LABELS.get(c.purpose, c.purpose)) + f" ({date(c.granted_at)})"
+            for c in consents
+        ]
+    else:
+        lines.append(_("Bạn chưa đồng ý cho mục đích nào."))
+    buttons = [Button("data:download", _("Tải dữ liệu"))]
+    if consents:
+        buttons.append(Button("data:withdraw", _("Rút lại đồng ý")))
+    buttons.append(Button("data:delete", _("Xóa dữ liệu của tôi")))
+    return [Reply("\n".join(lines), tuple(buttons))]
+
+
+async def download(turn: Turn) -> list[Reply]:
+    """Everything stored about the person, as JSON they can copy or save."""
+    contact = turn.contact
+    consents = (
+        await turn.session.scalars(select(Consent).where(Consent.contact_id == contact.id))
+    ).all()
+    messages = await recent_interactions(turn.session, contact.id, limit=200)
+    export = {
+        "contact": {
+            "channel": contact.channel,
+            "name": contact.name,
+            "language": contact.language,
+            "province": contact.province,
+            "role": contact.role,
+            "subscribed": contact.subscribed,
+            "created_at": contact.created_at.isoformat(),
+        },
+        "consents": [
+            {
+                "purpose": c.purpose,
+                "granted_at": c.granted_at.isoformat(),
+                "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+            }
+            for c in consents
+        ],
+        "messages": [
+            {"at": m.at.isoformat(), "direction": m.direction, "text": m.text or m.button_id}
+            for m in messages
+        ],
+    }
+    body = json.dumps(export, ensure_ascii=False, indent=1)
+    return [Reply(turn._("Dữ liệu của bạn (200 tin gần nhất):") + "\n" + body)]
+
+
+async def choose_withdrawal(turn: Turn) -> list[Reply]:
+    _ = turn._
+    consents = await active_consents(turn.session, turn.contact.id)
+    if not consents:
+        return turn.menu_reply(_("Bạn chưa đồng ý cho mục đích nào."))
+    buttons = tuple(
+        Button(f"data:unconsent:{c.purpose}", _(PURPOSE_LABELS.get(c.purpose, c.purpose)))
+        for c in consents
+    )
+    return [Reply(_("Bạn muốn rút lại đồng ý nào?"), buttons)]
+
+
+async def withdraw(turn: Turn) -> list[Reply]:
+    purpose = turn.args
+    await withdraw_consent(turn.session, turn.contact.id, purpose, turn.now)
+    if purpose == ANNOUNCEMENTS:
+        turn.contact.subscribed = False
+    return turn.menu_reply(
+        turn._("Đã rút lại đồng ý. Mình sẽ không dùng dữ liệu của bạn cho mục đích này nữa.")
+    )
+
+
+async def ask_delete(turn: Turn) -> list[Reply]:
+    _ = turn._
+    turn.begin("data", "confirm_delete")
+    return [
+        Reply(
+            _(
+                "Bạn chắc chắn muốn xóa toàn bộ dữ liệu? Tin nhắn, đồng ý và đăng ký của bạn "
+                "sẽ bị xóa, không khôi phục được. Gõ XÓA hoặc bấm nút để xác nhận."
+            ),
+            (Button("data:erase", _("Xóa hết")), Button("data:keep", _("Giữ lại"))),
+        )
+    ]
+
+
+async def confirm_typed(turn: Turn) -> list[Reply]:
+    if fold(turn.incoming.text or "") in {"xoa", "delete", "xoa het"}:
+        return await erase(turn)
+    return await keep(turn)
+
+
+async def erase(turn: Turn) -> list[Reply]:
+    """Delete messages and consents and clear the profile; the bare identity row stays so
+    the person can keep chatting, and this exchange itself is not logged."""
+    contact = turn.contact
+    await turn.session.execute(delete(Interaction).where(Interaction.contact_id == contact.id))
+    await turn.session.execute(delete(Consent).where(Consent.contact_id == contact.id))
+    contact.name = None
+    contact.province = None
+    contact.area = None
+    contact.subscribed = False
+    turn.finish()
+    turn.forget = True
+    return turn.menu_reply(turn._("Đã xóa toàn bộ dữ liệu của bạn."))
+
+
+async def keep(turn: Turn) -> list[Reply]:
+    turn.finish()
+    return turn.menu_reply(turn._("Đã giữ nguyên dữ liệu của bạn."))
+
+
+journey = Journey(
+    name="data",
+    commands={"dulieu": show},
+    buttons={
+        "open": show,
+        "download": download,
+        "withdraw": choose_withdrawal,
+        "unconsent": withdraw,
+        "delete": ask_delete,
+        "erase": erase,
+        "keep": keep,
+    },
+    steps={"confirm_delete": confirm_typed},
+    entry_actions=frozenset({"open"}),
+    menu_label=N_("🔒 Dữ liệu của tôi"),
+    menu_order=70,
+    help={"dulieu": N_("xem, tải, xóa dữ liệu của bạn, rút lại đồng ý")},
+)

@@ -1,0 +1,142 @@
+"""Officer access: redeeming an invite (`/canbo CODE`) and the officer commands.
+
+Every officer command checks the role here, on the server, and writes the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from handlers.engine import Journey
+from handlers.errors import NotAuthorized
+from handlers.types import Reply, Turn
+from storage.audit import actor_label, record_audit
+from storage.invites import redeem_invite
+from storage.models import Contact, Interaction
+
+MAX_CODE_FAILURES = 5
+FAILURE_WINDOW = timedelta(hours=1)
+OFFICER_ROLES = ("officer", "admin")
+
+
+def require_officer(turn: Turn) -> None:
+    """Raise NotAuthorized unless the contact is an officer or admin."""
+    if not (turn.is_admin or turn.contact.role in OFFICER_ROLES):
+        raise NotAuthorized()
+
+
+def audit(turn: Turn, action: str, target: str | None = None, **details: object) -> None:
+    """Write an audit entry for the contact's action."""
+    record_audit(
+        turn.session,
+        actor=actor_label(turn.contact),
+        actor_contact_id=turn.contact.id,
+        action=action,
+        at=turn.now,
+        target=target,
+        details=dict(details),
+    )
+
+
+async def redeem(turn: Turn) -> list[Reply]:
+    """`/canbo CODE`. A wrong, used or expired code gets the same answer, so the answer
+    tells a guesser nothing; after five failures in an hour the contact must wait."""
+    _ = turn._
+    contact = turn.contact
+    if not turn.args:
+        return [Reply(_("Gõ /canbo kèm mã mời, ví dụ: /canbo ABCDE-FGHJK"))]
+    window_open = (
+        contact.code_attempts_since is not None
+        and turn.now - contact.code_attempts_since < FAILURE_WINDOW
+    )
+    if window_open and contact.failed_code_attempts >= MAX_CODE_FAILURES:
+        return [Reply(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau 1 giờ."))]
+    invite = await redeem_invite(turn.session, turn.args, contact_id=contact.id, now=turn.now)
+    if invite is None:
+        if not window_open:
+            contact.code_attempts_since = turn.now
+            contact.failed_code_attempts = 0
+        contact.failed_code_attempts += 1
+        return [Reply(_("Mã không dùng được. Bạn kiểm tra lại mã hoặc xin mã mới."))]
+    contact.role = invite.role
+    contact.area = invite.area
+    contact.failed_code_attempts = 0
+    contact.code_attempts_since = None
+    audit(turn, "role.granted", target=actor_label(contact), role=invite.role, area=invite.area)
+    return turn.menu_reply(
+        _("Xác nhận xong! Bạn là cán bộ phụ trách {area}. Gõ /help để xem các lệnh cán bộ.").format(
+            area=invite.area or _("toàn tỉnh")
+        )
+    )
+
+
+async def statistics(turn: Turn) -> list[Reply]:
+    """`/thongke`: the figures an officer asks for first."""
+    require_officer(turn)
+    _ = turn._
+    session = turn.session
+    contacts = await session.scalar(select(func.count()).select_from(Contact)) or 0
+    subscribers = (
+        await session.scalar(select(func.count()).select_from(Contact).where(Contact.subscribed))
+        or 0
+    )
+    week = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Interaction)
+            .where(Interaction.direction == "in", Interaction.at >= turn.now - timedelta(days=7))
+        )
+        or 0
+    )
+    audit(turn, "stats.viewed")
+    number = turn.translator.number
+    return [
+        Reply(
+            "\n".join(
+                [
+                    _("Số liệu đến {date}:").format(date=turn.translator.date(turn.now)),
+                    _("• Người đã nhắn tin: {n}").format(n=number(contacts)),
+                    _("• Người nhận thông báo: {n}").format(n=number(subscribers)),
+                    _("• Tin nhắn đến trong 7 ngày: {n}").format(n=number(week)),
+                ]
+            )
+        )
+    ]
+
+
+async def review_queue(turn: Turn) -> list[Reply]:
+    """`/duyet`: nominations waiting for review."""
+    require_officer(turn)
+    audit(turn, "review.listed")
+    return [Reply(turn._("Chưa có hồ sơ nào chờ duyệt."))]
+
+
+async def inbox(turn: Turn) -> list[Reply]:
+    """`/hopthu`: questions waiting for a person."""
+    require_officer(turn)
+    audit(turn, "inbox.listed")
+    return [Reply(turn._("Hộp thư trống: chưa có câu hỏi nào chờ cán bộ trả lời."))]
+
+
+async def compose_broadcast(turn: Turn) -> list[Reply]:
+    """`/thongbao`: composing an announcement."""
+    require_officer(turn)
+    audit(turn, "broadcast.opened")
+    return [Reply(turn._("Chức năng soạn thông báo trong chat sắp có."))]
+
+
+journey = Journey(
+    name="officer",
+    commands={
+        "canbo": redeem,
+        "thongke": statistics,
+        "duyet": review_queue,
+        "hopthu": inbox,
+        "thongbao": compose_broadcast,
+    },
+    menu_order=100,
+)
+
+OFFICER_COMMANDS = ("duyet", "hopthu", "thongbao", "thongke")

@@ -1,0 +1,144 @@
+"""The platform-neutral vocabulary between channels and journeys."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from content.i18n import Catalogs, Translator
+    from storage.db import Sessions
+    from storage.models import Contact, ConversationState
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: typed text, pressed a button, or sent a photo."""
+
+    channel: str
+    external_id: str
+    text: str | None = None
+    button: str | None = None
+    name: str | None = None
+    language_hint: str | None = None
+    photo: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the person; `id` is stable, `label` is translated."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to a person."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    photo: str | None = None
+
+
+class Outbox(Protocol):
+    """Delivers messages to contacts other than the one being served (officer answers,
+    broadcasts) on whatever channel they use."""
+
+    async def send(self, contact_id: int, replies: Sequence[Reply]) -> None: ...
+
+
+class Guide(Protocol):
+    """What the engine tells journeys about the whole bot: its menu and its commands."""
+
+    def main_menu(self, translator: Translator) -> tuple[Button, ...]: ...
+
+    def help_lines(self, translator: Translator) -> list[str]: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """What journeys may use; built once by the composition root."""
+
+    sessions: Sessions
+    catalogs: Catalogs
+    clock: Clock
+    outbox: Outbox
+    admins: frozenset[tuple[str, str]] = frozenset()
+    provinces: Sequence[str] = ()
+    default_province: str = "quang-tri"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """One incoming message being handled: who sent it, their state, and the open unit
+    of work. Journeys mutate `state` and `contact`; the engine saves both."""
+
+    incoming: Incoming
+    contact: Contact
+    state: ConversationState
+    session: AsyncSession
+    services: Services
+    translator: Translator
+    guide: Guide | None = None
+    args: str = ""
+    forget: bool = False
+
+    @property
+    def _(self) -> Callable[[str], str]:
+        """The contact's gettext."""
+        return self.translator.gettext
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    @property
+    def is_admin(self) -> bool:
+        return (self.contact.channel, self.contact.external_id) in self.services.admins
+
+    def main_menu(self) -> tuple[Button, ...]:
+        """The main menu buttons in the contact's language."""
+        return self.guide.main_menu(self.translator) if self.guide else ()
+
+    def help_lines(self) -> list[str]:
+        """One line per command the deployment offers, in the contact's language."""
+        return self.guide.help_lines(self.translator) if self.guide else []
+
+    def menu_reply(self, text: str) -> list[Reply]:
+        """`text` followed by the main menu."""
+        return [Reply(text, self.main_menu())]
+
+    def use_language(self, language: str) -> None:
+        """Switch the contact's language, for this reply on."""
+        self.contact.language = language
+        self.translator = self.services.catalogs.translator(language)
+
+    def begin(self, journey: str, step: str, data: dict[str, Any] | None = None) -> None:
+        """Enter `journey` at `step`, replacing any flow in progress."""
+        self.state.journey = journey
+        self.state.step = step
+        self.state.data = dict(data or {})
+
+    def advance(self, step: str, **data: Any) -> None:
+        """Move to `step` in the current journey, adding to its draft."""
+        self.state.step = step
+        self.state.data = {**self.state.data, **data}
+
+    def finish(self) -> None:
+        """Leave the current flow."""
+        self.state.journey = None
+        self.state.step = None
+        self.state.data = {}
+
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]

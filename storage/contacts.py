@@ -1,0 +1,58 @@
+"""Contacts: one row per identity on a channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Contact
+
+
+async def get_or_create_contact(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    language: str = "vi",
+) -> Contact:
+    """The contact for this identity, created on first contact.
+
+    Insert-or-ignore first, so two workers meeting a new person at once both end up
+    with the same row instead of one failing on the unique constraint.
+    """
+    contact = await find_contact(session, channel, external_id)
+    if contact is None:
+        values = {
+            "channel": channel,
+            "external_id": external_id,
+            "name": name,
+            "language": language,
+            "role": "citizen",
+            "subscribed": False,
+            "blocked": False,
+            "failed_code_attempts": 0,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(insert(Contact).values(**values).on_conflict_do_nothing())
+        contact = await find_contact(session, channel, external_id)
+        assert contact is not None
+    contact.last_seen_at = now
+    if name and contact.name != name:
+        contact.name = name
+    return contact
+
+
+async def find_contact(session: AsyncSession, channel: str, external_id: str) -> Contact | None:
+    """The contact for this identity, if it has ever written."""
+    result = await session.execute(
+        select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
+    )
+    return result.scalar_one_or_none()

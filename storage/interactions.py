@@ -1,0 +1,53 @@
+"""The interaction log: every message in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Interaction
+
+# Longer texts are refused before they reach a journey; the log keeps this much of them.
+MAX_LOGGED_TEXT = 4000
+
+
+def record_interaction(
+    session: AsyncSession,
+    contact_id: int,
+    direction: str,
+    kind: str,
+    at: datetime,
+    *,
+    text: str | None = None,
+    button_id: str | None = None,
+    answer_id: str | None = None,
+    score: float | None = None,
+) -> Interaction:
+    """Add one interaction to the unit of work."""
+    row = Interaction(
+        contact_id=contact_id,
+        direction=direction,
+        kind=kind,
+        text=text[:MAX_LOGGED_TEXT] if text is not None else None,
+        button_id=button_id,
+        answer_id=answer_id,
+        score=score,
+        at=at,
+    )
+    session.add(row)
+    return row
+
+
+async def recent_interactions(
+    session: AsyncSession, contact_id: int, limit: int = 50
+) -> list[Interaction]:
+    """The contact's latest interactions, oldest first."""
+    result = await session.execute(
+        select(Interaction)
+        .where(Interaction.contact_id == contact_id)
+        .order_by(Interaction.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(result.scalars().all()))

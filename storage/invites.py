@@ -1,0 +1,62 @@
+"""One-time invite codes that grant the officer or admin role."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Invite
+
+# No 0/O, 1/I/L: codes are read aloud over the phone and typed on small keyboards.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+VALID_FOR = timedelta(days=7)
+ROLES = ("officer", "admin")
+
+
+def normalise_code(code: str) -> str:
+    """Upper case, without the spaces and dashes people add when typing it."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+async def create_invite(
+    session: AsyncSession, *, role: str, area: str | None, created_by: str, now: datetime
+) -> str:
+    """Store a new invite and return its code, shown once and never stored in clear."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(
+        Invite(
+            code_hash=_hash(raw),
+            role=role,
+            area=area,
+            created_by=created_by,
+            created_at=now,
+            expires_at=now + VALID_FOR,
+        )
+    )
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+async def redeem_invite(
+    session: AsyncSession, code: str, *, contact_id: int, now: datetime
+) -> Invite | None:
+    """Mark the invite used by `contact_id`; None when the code is wrong, used or expired."""
+    result = await session.execute(
+        select(Invite).where(Invite.code_hash == _hash(code)).with_for_update()
+    )
+    invite = result.scalar_one_or_none()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    invite.used_at = now
+    invite.used_by_contact_id = contact_id
+    return invite

@@ -1,0 +1,113 @@
+"""Shared fixtures: a fresh migrated database per test, the service, and a chat stub."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import ChungSuc
+from bot.config import Settings, load_settings
+from storage.db import create_engine
+from storage.migrate import upgrade, upgrade_blocking
+from tests.chat import Chat
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+class Clock:
+    """A settable clock, so tests can move time (invite expiry, throttling windows)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_blocking(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, migrated_template: Path) -> str:
+    path = tmp_path / "chungsuc.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def fresh_postgres() -> str:
+    """The machine's PostgreSQL with an empty, migrated schema; skipped when absent unless
+    REQUIRE_POSTGRES=1 (CI), where a missing server is a failure."""
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except (OSError, Exception) as error:  # asyncpg raises several unrelated types
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    finally:
+        await engine.dispose()
+    await upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """Each storage test runs on both backends."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return await fresh_postgres()
+
+
+@pytest.fixture
+async def postgres_url() -> str:
+    return await fresh_postgres()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return load_settings(database_url=sqlite_url, web_port=0, admins="web:" + "a" * 24)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[ChungSuc]:
+    """The service without its HTTP server: journeys are driven through `Chat`."""
+    service = ChungSuc(settings, clock=clock)
+    yield service
+    await service.stop()
+
+
+@pytest.fixture
+def chat(app: ChungSuc) -> Chat:
+    return Chat(app.engine, "web", "u" * 24)
+
+
+@pytest.fixture
+def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No setting leaks in from the developer's environment."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "ZALO_", "WEB_", "DATABASE_", "ADMINS", "DEFAULT_")):
+            monkeypatch.delenv(name)
+    yield monkeypatch

@@ -1,0 +1,96 @@
+"""The storage layer on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.consents import active_consents, grant_consent, withdraw_consent
+from storage.contacts import get_or_create_contact
+from storage.db import Sessions, create_engine, create_sessions
+from storage.interactions import recent_interactions, record_interaction
+from storage.invites import create_invite, redeem_invite
+from storage.migrate import upgrade
+from storage.models import Consent, Contact, Interaction
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sessions(storage_url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(storage_url)
+    yield create_sessions(engine)
+    await engine.dispose()
+
+
+async def test_migrations_run_twice_without_change(storage_url: str) -> None:
+    await upgrade(storage_url)
+    await upgrade(storage_url)
+
+
+async def test_one_contact_per_identity(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        first = await get_or_create_contact(session, "zalo", "abc", now=NOW, name="Hoa")
+        again = await get_or_create_contact(session, "zalo", "abc", now=NOW, name="Hoa Lê")
+        other = await get_or_create_contact(session, "telegram", "abc", now=NOW)
+    assert first.id == again.id != other.id
+    async with sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Contact))
+        stored = await session.get(Contact, first.id)
+    assert count == 2
+    assert stored is not None and stored.name == "Hoa Lê"
+
+
+async def test_timestamps_come_back_in_utc(sessions: Sessions) -> None:
+    local = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    async with sessions.begin() as session:
+        contact = await get_or_create_contact(session, "web", "x" * 22, now=local)
+        record_interaction(session, contact.id, "in", "text", local, text="xin chào")
+    async with sessions() as session:
+        [row] = await recent_interactions(session, contact.id)
+    assert row.at == local and row.at.tzinfo is not None
+    assert row.text == "xin chào"
+
+
+async def test_consent_is_kept_as_evidence_after_withdrawal(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        contact = await get_or_create_contact(session, "web", "y" * 22, now=NOW)
+        await grant_consent(session, contact.id, "announcements", "2026-01", NOW)
+        await grant_consent(session, contact.id, "announcements", "2026-01", NOW)
+    async with sessions.begin() as session:
+        assert len(await active_consents(session, contact.id)) == 1
+        assert await withdraw_consent(session, contact.id, "announcements", NOW)
+    async with sessions() as session:
+        assert await active_consents(session, contact.id) == []
+        rows = (await session.scalars(select(Consent))).all()
+    assert len(rows) == 1 and rows[0].withdrawn_at == NOW
+
+
+async def test_invite_is_single_use_and_expires(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        contact = await get_or_create_contact(session, "web", "z" * 22, now=NOW)
+        code = await create_invite(
+            session, role="officer", area="quang-tri", created_by="t", now=NOW
+        )
+        late = await create_invite(session, role="officer", area=None, created_by="t", now=NOW)
+    async with sessions.begin() as session:
+        invite = await redeem_invite(session, code.lower(), contact_id=contact.id, now=NOW)
+        assert invite is not None and invite.area == "quang-tri"
+    async with sessions.begin() as session:
+        assert await redeem_invite(session, code, contact_id=contact.id, now=NOW) is None
+        expired = NOW + timedelta(days=7, seconds=1)
+        assert await redeem_invite(session, late, contact_id=contact.id, now=expired) is None
+        assert await redeem_invite(session, "WRONG-CODE1", contact_id=contact.id, now=NOW) is None
+
+
+async def test_deleting_a_contact_removes_their_messages(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        contact = await get_or_create_contact(session, "web", "w" * 22, now=NOW)
+        record_interaction(session, contact.id, "in", "text", NOW, text="hi")
+    async with sessions.begin() as session:
+        await session.delete(await session.get(Contact, contact.id))
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Interaction)) == 0
