@@ -7,18 +7,23 @@ from collections.abc import Callable
 from datetime import datetime
 
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.channels.web import WebChat
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_client import ZaloBotClient
 from bot.config import Settings
 from bot.outbox import ChannelOutbox
 from content.i18n import Catalogs
+from content.kb import load_knowledge
+from content.knowledge import Knowledge, officer_entry
 from content.provinces import load_provinces
 from handlers.engine import Engine
 from handlers.registry import build_engine
 from handlers.types import Services
 from storage.db import create_engine, create_sessions, ping
 from storage.migrate import upgrade
-from storage.models import utcnow
+from storage.models import KnowledgeEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +36,36 @@ class ChungSuc:
         self.db = create_engine(settings.database_url)
         self.sessions = create_sessions(self.db)
         self.outbox = ChannelOutbox(self.sessions, clock)
+        provinces = load_provinces()
+        self.knowledge = Knowledge(load_knowledge(), list(provinces.values()))
         self.services = Services(
             sessions=self.sessions,
             catalogs=Catalogs(),
             clock=clock,
             outbox=self.outbox,
+            knowledge=self.knowledge,
             admins=frozenset((i.channel, i.external_id) for i in settings.admin_identities),
-            provinces=tuple(load_provinces()),
+            provinces=tuple(provinces),
             default_province=settings.default_province,
         )
-        self.engine: Engine = build_engine(self.services)
+        self.engine: Engine = build_engine(self.services, numbered_channels=frozenset({"zalo"}))
         self.web = WebChat(self.engine, self.sessions)
         self.outbox.register("web", self.web)
         self.http = web.Application(client_max_size=256 * 1024)
         self.web.add_routes(self.http)
+        self.zalo: ZaloChannel | None = None
+        if settings.zalo_bot_token:
+            self.zalo = ZaloChannel(
+                ZaloBotClient(settings.zalo_bot_token, settings.zalo_base_url),
+                self.engine,
+                self.sessions,
+                self.services.catalogs,
+                webhook_secret=settings.zalo_webhook_secret,
+                webhook_url=settings.zalo_webhook_url,
+                send_rate=settings.zalo_send_rate,
+            )
+            self.zalo.add_routes(self.http)
+            self.outbox.register("zalo", self.zalo)
         self.http.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -53,6 +74,7 @@ class ChungSuc:
         """Apply migrations, then serve HTTP on WEB_HOST:WEB_PORT (port 0 picks a free one)."""
         if migrate:
             await upgrade(self.settings.database_url)
+        await self.load_officer_knowledge()
         self._runner = web.AppRunner(self.http, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.web_host, self.settings.web_port)
@@ -61,9 +83,30 @@ class ChungSuc:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.web_port
         log.info("web chat on http://%s:%s/", self.settings.web_host, self.port)
+        if self.zalo is not None:
+            await self.zalo.start()
+
+    async def load_officer_knowledge(self) -> None:
+        """Add the officer-written answers stored in the database to the index."""
+        async with self.sessions() as session:
+            rows = await session.scalars(select(KnowledgeEntry).where(KnowledgeEntry.active))
+            self.knowledge.set_officer_entries(
+                officer_entry(
+                    row_id=row.id,
+                    province=row.province,
+                    topic=row.topic,
+                    question=row.question,
+                    answer=row.answer,
+                    author=row.author,
+                    written_at=row.created_at,
+                )
+                for row in rows
+            )
 
     async def stop(self) -> None:
-        """Stop serving and close the database."""
+        """Stop the channels, stop serving, close the database."""
+        if self.zalo is not None:
+            await self.zalo.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

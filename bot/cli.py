@@ -1,16 +1,19 @@
-"""Command line: `python -m bot run | db upgrade | invite`."""
+"""Command line: `python -m bot run | ask | db upgrade | invite`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.app import ChungSuc
 from bot.config import Settings, SettingsError, load_settings
+from content.i18n import LANGUAGES, Catalogs
+from content.knowledge import Knowledge
 from storage.audit import record_audit
 from storage.db import create_engine, create_sessions
 from storage.invites import ROLES, create_invite
@@ -26,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="apply migrations and serve every configured channel")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations")
+    ask = commands.add_parser("ask", help="answer questions as the bot would")
+    ask.add_argument("--province", help="the asker's province (default: DEFAULT_PROVINCE)")
+    ask.add_argument("--lang", choices=LANGUAGES, default="vi")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("question", nargs="?", help="without it, read questions from stdin")
     invite = commands.add_parser("invite", help="print a one-time code that grants a role")
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--area", help="the area the officer is responsible for, e.g. quang-tri")
@@ -68,6 +76,75 @@ async def make_invite(settings: Settings, role: str, area: str | None) -> str:
         await engine.dispose()
 
 
+async def load_knowledge_for_cli(settings: Settings) -> Knowledge:
+    """The files' knowledge plus officer-written answers, when the database is there."""
+    app = ChungSuc(settings)
+    try:
+        await upgrade(settings.database_url)
+        await app.load_officer_knowledge()
+    except Exception as error:  # the files alone still answer
+        print(f"(officer-written answers not loaded: {error})", file=sys.stderr)
+    finally:
+        await app.stop()
+    return app.knowledge
+
+
+def answer_record(
+    knowledge: Knowledge, catalogs: Catalogs, question: str, province: str, language: str
+) -> dict[str, object]:
+    """The bot's answer to one question, as the `ask --json` contract names it."""
+    result = knowledge.index.answer(question, province)
+    translator = catalogs.translator(language)
+    if result.best is None:
+        return {
+            "q": question,
+            "answer": None,
+            "source": None,
+            "score": round(result.suggestions[0].confidence, 3) if result.suggestions else 0.0,
+            "fallback": True,
+            "suggestions": [m.entry.id for m in result.suggestions],
+        }
+    entry = result.best.entry
+    return {
+        "q": question,
+        "answer": entry.text("answer", language),
+        "source": translator.gettext("Theo {source}").format(source=entry.text("source", language)),
+        "score": round(result.best.confidence, 3),
+        "fallback": False,
+        "id": entry.id,
+    }
+
+
+def run_ask(settings: Settings, args: argparse.Namespace) -> int:
+    knowledge = asyncio.run(load_knowledge_for_cli(settings))
+    catalogs = Catalogs()
+    default_province = args.province or settings.default_province
+    if args.question is not None:
+        items: Iterable[tuple[str, str]] = [(args.question, default_province)]
+    else:
+        items = (_stdin_item(line, default_province) for line in sys.stdin if line.strip())
+    for question, province in items:
+        record = answer_record(knowledge, catalogs, question, province, args.lang)
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif record["fallback"]:
+            print(f"? {question}\n(no confident answer: the bot offers to ask an officer)\n")
+        else:
+            print(f"? {question}\n{record['answer']}\n{record['source']}\n", flush=True)
+    return 0
+
+
+def _stdin_item(line: str, province: str) -> tuple[str, str]:
+    line = line.strip()
+    if line.startswith("{"):
+        try:
+            data = json.loads(line)
+            return str(data.get("q", "")), str(data.get("province") or province)
+        except json.JSONDecodeError:
+            pass
+    return line, province
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -78,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Migration chatter is noise in every command's output; failures still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "ask":
+        return run_ask(settings, args)
     if args.command == "run":
         asyncio.run(serve(settings))
     elif args.command == "db":

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     zalo_bot_token: str | None = None
     zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: str | None = None
+    zalo_webhook_url: str | None = None
+    zalo_send_rate: float = 20.0
     admins: str = ""
     default_province: str = "quang-tri"
     log_level: str = "INFO"
@@ -57,6 +59,21 @@ class Settings(BaseSettings):
     def _port_range(cls, value: int) -> int:
         if not 0 <= value <= 65535:
             raise ValueError("a port is a number from 0 to 65535")
+        return value
+
+    @field_validator("zalo_send_rate")
+    @classmethod
+    def _positive_rate(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("messages per second must be above 0")
+        return value
+
+    @field_validator("zalo_webhook_secret", "telegram_webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: str | None) -> str | None:
+        # Both platforms accept 8-256 characters; a short secret is guessable anyway.
+        if value is not None and not 8 <= len(value) <= 256:
+            raise ValueError("use 8 to 256 characters")
         return value
 
     @field_validator("admins")

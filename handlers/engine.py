@@ -13,9 +13,10 @@ import re
 import unicodedata
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from content.i18n import Translator, normalise_language
+from content.vietnamese import fold
 from handlers.errors import DomainError
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from storage.contacts import get_or_create_contact
@@ -55,13 +56,7 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics (đ→d), so "Hủy" and "huy" compare equal."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-class _ContactLocks:
+class KeyedLocks:
     """One lock per contact, so a person's messages are handled in the order sent while
     different people are served in parallel. Locks vanish when nobody holds them."""
 
@@ -81,8 +76,15 @@ class _ContactLocks:
 class Engine:
     """Routes each Incoming to the journey that owns it."""
 
-    def __init__(self, services: Services, journeys: Iterable[Journey], fallback: Handler) -> None:
+    def __init__(
+        self,
+        services: Services,
+        journeys: Iterable[Journey],
+        fallback: Handler,
+        numbered_channels: frozenset[str] = frozenset(),
+    ) -> None:
         self.services = services
+        self.numbered_channels = numbered_channels
         self.journeys = {journey.name: journey for journey in journeys}
         self.commands: dict[str, Handler] = {}
         for journey in self.journeys.values():
@@ -91,7 +93,7 @@ class Engine:
                     raise ValueError(f"command /{name} is declared twice")
                 self.commands[name] = handler
         self.fallback = fallback
-        self._locks = _ContactLocks()
+        self._locks = KeyedLocks()
 
     def help_lines(self, translator: Translator) -> list[str]:
         """`/command – what it does` for every journey's commands, in menu order."""
@@ -157,12 +159,32 @@ class Engine:
             else:
                 # The journey's changes were rolled back; log the exchange and explain.
                 replies = turn.menu_reply(turn._(failure.message))
+            language = turn.translator.language
+            replies = [replace(reply, language=language) for reply in replies]
             if turn.forget:
                 return replies
-            state.offered = [button.id for reply in replies for button in reply.buttons]
+            # Labels are kept too: a person may type a label, or its number on channels
+            # that show buttons as a numbered list, and it must map back after a restart.
+            state.offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
             state.updated_at = now
             for reply in replies:
-                record_interaction(session, contact.id, "out", "text", now, text=reply.text)
+                record_interaction(
+                    session,
+                    contact.id,
+                    "out",
+                    "text",
+                    now,
+                    text=reply.text,
+                    answer_id=reply.answer_id,
+                    score=reply.score,
+                )
+        for callback in turn.after_commit:
+            try:
+                await callback()
+            except Exception:
+                # The turn is committed and the message logged; a channel outage must not
+                # turn into an error reply to the person who acted.
+                log.exception("delivery after commit failed")
         return replies
 
     async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
@@ -174,6 +196,9 @@ class Engine:
             return [
                 Reply(turn._("Tin nhắn dài quá (hơn 4000 ký tự). Bạn viết ngắn lại giúp mình nhé."))
             ]
+        chosen = self._typed_choice(turn, text)
+        if chosen is not None:
+            return await self._route_button(turn, chosen)
         command = _COMMAND.match(text)
         if command:
             return await self._route_command(turn, command.group(1).lower(), command.group(2) or "")
@@ -186,6 +211,21 @@ class Engine:
         if fold(text) in {"stop", "dung"} and "huydangky" in self.commands:
             return await self.commands["huydangky"](turn)
         return await self.fallback(turn)
+
+    def _typed_choice(self, turn: Turn, text: str) -> str | None:
+        """The offered button a typed text stands for: its label (diacritics optional),
+        or its number where the channel shows buttons as a numbered list."""
+        offered = turn.state.offered
+        if not offered:
+            return None
+        if turn.incoming.channel in self.numbered_channels and text.isdigit():
+            number = int(text)
+            return str(offered[number - 1][0]) if 1 <= number <= len(offered) else None
+        typed = fold(text).strip(" .!")
+        for button_id, label in offered:
+            if fold(_without_symbols(label)) == typed:
+                return str(button_id)
+        return None
 
     async def _route_command(self, turn: Turn, name: str, args: str) -> list[Reply]:
         turn.args = args.strip()
@@ -210,11 +250,16 @@ class Engine:
         action, _, argument = rest.partition(":")
         journey = self.journeys.get(journey_name)
         handler = journey.buttons.get(action) if journey else None
-        offered = button_id in turn.state.offered
+        offered = any(item[0] == button_id for item in turn.state.offered)
         if journey is None or handler is None or not (offered or action in journey.entry_actions):
             return turn.menu_reply(turn._("Lựa chọn này đã hết hạn. Bạn chọn lại từ menu nhé."))
         turn.args = argument
         return await handler(turn)
+
+
+def _without_symbols(label: str) -> str:
+    """A label without its leading emoji and arrows: "🔔 Nhận thông báo" → "Nhận thông báo"."""
+    return "".join(ch for ch in label if ch.isalnum() or ch.isspace() or ch in "/-,").strip()
 
 
 def _kind(incoming: Incoming, text: str | None) -> str:

@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, select
 
 from content.i18n import N_
 from content.provinces import load_provinces
-from handlers.engine import Journey, fold
+from content.vietnamese import fold
+from handlers.engine import Journey
 from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent

@@ -27,6 +27,14 @@ def require_officer(turn: Turn) -> None:
         raise NotAuthorized()
 
 
+def covers(officer_area: str | None, province: str | None, area: str | None) -> bool:
+    """Whether an officer responsible for `officer_area` (None: everywhere) covers an item
+    of `province` and `area`. Areas nest by prefix: `quang-tri` covers `quang-tri/…`."""
+    if officer_area is None:
+        return True
+    return province == officer_area or (area or "").startswith(officer_area)
+
+
 def audit(turn: Turn, action: str, target: str | None = None, **details: object) -> None:
     """Write an audit entry for the contact's action."""
     record_audit(
@@ -113,13 +121,6 @@ async def review_queue(turn: Turn) -> list[Reply]:
     return [Reply(turn._("Chưa có hồ sơ nào chờ duyệt."))]
 
 
-async def inbox(turn: Turn) -> list[Reply]:
-    """`/hopthu`: questions waiting for a person."""
-    require_officer(turn)
-    audit(turn, "inbox.listed")
-    return [Reply(turn._("Hộp thư trống: chưa có câu hỏi nào chờ cán bộ trả lời."))]
-
-
 async def compose_broadcast(turn: Turn) -> list[Reply]:
     """`/thongbao`: composing an announcement."""
     require_officer(turn)
@@ -133,7 +134,6 @@ journey = Journey(
         "canbo": redeem,
         "thongke": statistics,
         "duyet": review_queue,
-        "hopthu": inbox,
         "thongbao": compose_broadcast,
     },
     menu_order=100,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from content.i18n import N_
 from content.provinces import load_provinces
-from handlers.engine import Journey, fold
+from content.vietnamese import fold
+from handlers.engine import Journey
 from handlers.types import Button, Reply, Turn
 
 

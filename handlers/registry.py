@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import language, my_data, officer, province, start, subscription
+from handlers import ask, browse, inbox, language, my_data, officer, province, start, subscription
 from handlers.engine import Engine, Journey
 from handlers.types import Services
 
@@ -11,14 +11,17 @@ def journeys() -> list[Journey]:
     """Every journey, in no particular order (menus sort by `menu_order`)."""
     return [
         start.journey,
+        ask.journey,
+        browse.journey,
         province.journey,
         language.journey,
         subscription.journey,
         my_data.journey,
         officer.journey,
+        inbox.journey,
     ]
 
 
-def build_engine(services: Services) -> Engine:
-    """The engine with every journey and the free-text fallback."""
-    return Engine(services, journeys(), fallback=start.not_understood)
+def build_engine(services: Services, numbered_channels: frozenset[str] = frozenset()) -> Engine:
+    """The engine with every journey; free text outside a flow is a question."""
+    return Engine(services, journeys(), ask.free_text, numbered_channels)

@@ -40,8 +40,3 @@ journey = Journey(
     menu_order=0,
     help={"start": N_("bắt đầu lại, về menu chính"), "help": N_("xem các lệnh")},
 )
-
-
-async def not_understood(turn: Turn) -> list[Reply]:
-    """Free text outside any flow, until a journey takes free text."""
-    return turn.menu_reply(turn._("Mình chưa hiểu ý bạn. Bạn chọn một mục bên dưới nhé."))

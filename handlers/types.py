@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from content.i18n import Catalogs, Translator
+    from content.knowledge import Knowledge
     from storage.db import Sessions
     from storage.models import Contact, ConversationState
 
@@ -43,6 +44,10 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     photo: str | None = None
+    # What the reply answered, for the interaction log; channels ignore these.
+    answer_id: str | None = None
+    score: float | None = None
+    language: str = "vi"
 
 
 class Outbox(Protocol):
@@ -72,10 +77,10 @@ class Services:
     catalogs: Catalogs
     clock: Clock
     outbox: Outbox
+    knowledge: Knowledge
     admins: frozenset[tuple[str, str]] = frozenset()
     provinces: Sequence[str] = ()
     default_province: str = "quang-tri"
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Turn:
     guide: Guide | None = None
     args: str = ""
     forget: bool = False
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -122,6 +128,20 @@ class Turn:
         """Switch the contact's language, for this reply on."""
         self.contact.language = language
         self.translator = self.services.catalogs.translator(language)
+
+    @property
+    def province(self) -> str:
+        """The province whose content the contact follows."""
+        return self.contact.province or self.services.default_province
+
+    def send_later(self, contact_id: int, replies: Sequence[Reply]) -> None:
+        """Message another contact once this turn is committed, so they never hear of
+        something that was then rolled back."""
+
+        async def deliver() -> None:
+            await self.services.outbox.send(contact_id, replies)
+
+        self.after_commit.append(deliver)
 
     def begin(self, journey: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Enter `journey` at `step`, replacing any flow in progress."""

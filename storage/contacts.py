@@ -56,3 +56,16 @@ async def find_contact(session: AsyncSession, channel: str, external_id: str) ->
         select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
     )
     return result.scalar_one_or_none()
+
+
+async def set_reachable(
+    session: AsyncSession, channel: str, external_id: str, reachable: bool
+) -> None:
+    """Record that a platform can (no longer) deliver to this identity. An unreachable
+    contact is also unsubscribed: broadcasts must not keep retrying a person who left."""
+    contact = await find_contact(session, channel, external_id)
+    if contact is None:
+        return
+    contact.blocked = not reachable
+    if not reachable:
+        contact.subscribed = False

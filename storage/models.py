@@ -136,7 +136,7 @@ class ConversationState(Base):
     journey: Mapped[str | None] = mapped_column(String(32))
     step: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    offered: Mapped[list[str]] = mapped_column(default=list)
+    offered: Mapped[list[Any]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -172,3 +172,44 @@ class Invite(Base):
     used_by_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL")
     )
+
+
+class OfficerQuestion(Base):
+    """A question the bot could not answer, waiting for (or answered by) an officer."""
+
+    __tablename__ = "officer_questions"
+    __table_args__ = (Index("ix_officer_questions_status_province", "status", "province"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    province: Mapped[str | None] = mapped_column(String(32))
+    area: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    knowledge_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("knowledge_entries.id", ondelete="SET NULL")
+    )
+
+
+class KnowledgeEntry(Base):
+    """An answer written by an officer, searched beside the knowledge-base files."""
+
+    __tablename__ = "knowledge_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    province: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    author_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -11,9 +11,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.channels.text import split_text
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
     EVENT_TEXT,
+    MAX_TEXT_LENGTH,
     ZaloBotClient,
     ZaloError,
     ZaloForbidden,
@@ -22,7 +24,6 @@ from bot.channels.zalo_client import (
     ZaloUnauthorized,
     ZaloUpdate,
     parse_update,
-    split_text,
 )
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
 
@@ -147,7 +148,7 @@ async def test_long_message_rejected_but_split_chunks_accepted(
     assert caught.value.error_code == 400
     assert fake.sent == []
 
-    chunks = split_text(too_long)
+    chunks = split_text(too_long, MAX_TEXT_LENGTH)
     for chunk in chunks:
         await client.send_message(USER_ID, chunk)
 
@@ -349,8 +350,8 @@ def test_parse_update_rejects_non_updates(raw: dict[str, Any]) -> None:
 
 
 def test_split_text_keeps_short_text_whole() -> None:
-    assert split_text("  Xin chào  ") == ["Xin chào"]
-    assert split_text("   ") == []
+    assert split_text("  Xin chào  ", 2000) == ["Xin chào"]
+    assert split_text("   ", 2000) == []
 
 
 def test_split_text_prefers_paragraph_boundaries() -> None:
@@ -376,7 +377,7 @@ def test_split_text_vietnamese_never_breaks_words() -> None:
     sentence = "Chung sức xây dựng nông thôn mới, vì một Việt Nam giàu đẹp và văn minh."
     text = "\n\n".join([" ".join([sentence] * 30)] * 3)
 
-    chunks = split_text(text)
+    chunks = split_text(text, 2000)
 
     assert len(chunks) > 1
     assert all(1 <= len(chunk) <= 2000 for chunk in chunks)

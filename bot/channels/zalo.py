@@ -1,0 +1,186 @@
+"""The Zalo channel on the Zalo Bot API: long polling or webhook in, numbered menus out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+
+from aiohttp import web
+
+from bot.channels.delivery import RateLimiter, SeenUpdates, numbered_menu, with_retries
+from bot.channels.text import split_text
+from bot.channels.zalo_client import (
+    EVENT_IMAGE,
+    EVENT_TEXT,
+    MAX_TEXT_LENGTH,
+    ZaloBotClient,
+    ZaloForbidden,
+    ZaloNetworkError,
+    ZaloRateLimited,
+    ZaloUnauthorized,
+    ZaloUpdate,
+    parse_update,
+)
+from content.i18n import Catalogs
+from handlers.engine import Engine, KeyedLocks
+from handlers.types import Incoming, Reply
+from storage.contacts import set_reachable
+from storage.db import Sessions
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+WEBHOOK_PATH = "/zalo/webhook"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_SECONDS = 30
+MAX_BACKOFF = 30.0
+
+
+class ChannelStartError(Exception):
+    """A channel cannot start; the message tells the operator what to fix."""
+
+
+class ZaloChannel:
+    """Receives Zalo updates, runs them through the engine and sends the replies back."""
+
+    def __init__(
+        self,
+        client: ZaloBotClient,
+        engine: Engine,
+        sessions: Sessions,
+        catalogs: Catalogs,
+        *,
+        webhook_secret: str | None = None,
+        webhook_url: str | None = None,
+        send_rate: float = 20.0,
+    ) -> None:
+        self.client = client
+        self._engine = engine
+        self._sessions = sessions
+        self._catalogs = catalogs
+        self._webhook_secret = webhook_secret
+        self._webhook_url = webhook_url
+        self.limiter = RateLimiter(send_rate)
+        self._seen = SeenUpdates()
+        self._order = KeyedLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+
+    def add_routes(self, app: web.Application) -> None:
+        if self._webhook_secret:
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def start(self) -> None:
+        """Check the token, then poll, or register the webhook when configured."""
+        try:
+            me = await self.client.get_me()
+        except ZaloUnauthorized:
+            raise ChannelStartError(
+                "Zalo refused ZALO_BOT_TOKEN: copy the token again from Zalo Bot Creator."
+            ) from None
+        except ZaloNetworkError as error:
+            raise ChannelStartError(f"Zalo Bot API unreachable at ZALO_BASE_URL: {error}") from None
+        log.info("Zalo bot %s (%s) connected", me.account_name, me.id)
+        if self._webhook_secret:
+            if self._webhook_url:
+                await self.client.set_webhook(self._webhook_url, self._webhook_secret)
+            return
+        # Polling and a webhook exclude each other on Zalo's side.
+        await self.client.delete_webhook()
+        self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def _poll(self) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                update = await self.client.get_update(timeout=POLL_SECONDS)
+                backoff = 1.0
+            except ZaloUnauthorized:
+                log.error("Zalo token rejected while polling; the Zalo channel stops")
+                return
+            except (ZaloNetworkError, ZaloRateLimited) as error:
+                log.warning("Zalo poll failed (%s); retrying in %.0f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            if update is not None:
+                self.dispatch(update)
+
+    def dispatch(self, update: ZaloUpdate) -> None:
+        """Handle an update in the background: one person's updates in order, different
+        people in parallel, duplicates once."""
+        if not self._seen.first_time(update.dedup_key):
+            return
+        task = asyncio.create_task(self._handle(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, update: ZaloUpdate) -> None:
+        async with self._order.get((CHANNEL, update.chat_id)):
+            incoming = Incoming(
+                CHANNEL,
+                update.chat_id,
+                text=update.text if update.event_name in (EVENT_TEXT, EVENT_IMAGE) else None,
+                name=update.user_name,
+                photo=update.photo_url if update.event_name == EVENT_IMAGE else None,
+            )
+            replies = await self._engine.handle(incoming)
+            await self.deliver(update.chat_id, replies)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Zalo's webhook: the secret checked in constant time, the update handed off
+        before answering, so Zalo never waits on our database."""
+        secret = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
+            return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"ok": False, "description": "Malformed JSON"}, status=400)
+        update = parse_update(body) if isinstance(body, dict) else None
+        if update is None:
+            return web.json_response({"ok": False, "description": "Not an update"}, status=400)
+        self.dispatch(update)
+        return web.json_response({"ok": True})
+
+    async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies in order; buttons become a numbered list continuing across them."""
+        number = 1
+        for reply in replies:
+            text = numbered_menu(reply.text, reply.buttons, number, self._catalogs, reply.language)
+            number += len(reply.buttons)
+            try:
+                if reply.photo:
+                    await self._send(partial(self.client.send_photo, external_id, reply.photo))
+                for chunk in split_text(text, MAX_TEXT_LENGTH):
+                    await self._send(partial(self.client.send_message, external_id, chunk))
+            except ZaloForbidden:
+                async with self._sessions.begin() as session:
+                    await set_reachable(session, CHANNEL, external_id, reachable=False)
+                log.info("zalo:%s can no longer be reached; marked blocked", external_id)
+                return
+
+    async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
+        async def attempt() -> None:
+            await self.limiter.acquire()
+            await call()
+
+        await with_retries(
+            attempt,
+            transient=(ZaloNetworkError, ZaloRateLimited),
+            retry_after=lambda error: getattr(error, "retry_after", None),
+        )

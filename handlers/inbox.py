@@ -1,0 +1,133 @@
+"""The officers' inbox (`/hopthu`): questions the bot could not answer, answered by a
+person, delivered to the asker, and optionally saved as a new knowledge entry."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from content.knowledge import officer_entry
+from handlers.ask import short
+from handlers.engine import Journey
+from handlers.errors import NotFound
+from handlers.officer import audit, covers, require_officer
+from handlers.types import Button, Reply, Turn
+from storage.models import Contact, KnowledgeEntry, OfficerQuestion
+
+PAGE = 8
+
+
+async def list_open(turn: Turn) -> list[Reply]:
+    """The oldest open questions in the officer's area."""
+    require_officer(turn)
+    _ = turn._
+    rows = await turn.session.scalars(
+        select(OfficerQuestion).where(OfficerQuestion.status == "open").order_by(OfficerQuestion.id)
+    )
+    mine = [q for q in rows if covers(turn.contact.area, q.province, q.area)]
+    audit(turn, "inbox.listed", count=len(mine))
+    if not mine:
+        return [Reply(_("Hộp thư trống: chưa có câu hỏi nào chờ cán bộ trả lời."))]
+    buttons = tuple(Button(f"inbox:answer:{q.id}", short(f"#{q.id} {q.text}")) for q in mine[:PAGE])
+    text = _("Có {count} câu hỏi chờ trả lời. Chọn một câu để trả lời:").format(count=len(mine))
+    return [Reply(text, buttons)]
+
+
+async def _question_in_scope(turn: Turn, raw_id: str) -> OfficerQuestion:
+    question = await turn.session.get(OfficerQuestion, int(raw_id)) if raw_id.isdigit() else None
+    if question is None or not covers(turn.contact.area, question.province, question.area):
+        raise NotFound()
+    return question
+
+
+async def start_answer(turn: Turn) -> list[Reply]:
+    require_officer(turn)
+    question = await _question_in_scope(turn, turn.args)
+    if question.status != "open":
+        return [Reply(turn._("Câu hỏi này đã được trả lời rồi."))]
+    turn.begin("inbox", "answering", {"question_id": question.id})
+    audit(turn, "question.opened", target=f"question:{question.id}")
+    return [
+        Reply(
+            turn._("Câu hỏi số {number}: “{text}”\nGõ câu trả lời của bạn (hoặc /huy).").format(
+                number=question.id, text=question.text
+            )
+        )
+    ]
+
+
+async def typed_answer(turn: Turn) -> list[Reply]:
+    """Store the answer, deliver it to the asker in their language, audit it."""
+    require_officer(turn)
+    _ = turn._
+    answer = (turn.incoming.text or "").strip()
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    if question.status != "open":
+        turn.finish()
+        return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
+    question.status = "answered"
+    question.answer = answer
+    question.answered_at = turn.now
+    question.answered_by_contact_id = turn.contact.id
+    asker = await turn.session.get(Contact, question.contact_id)
+    if asker is not None:
+        words = turn.services.catalogs.translator(asker.language)
+        notice = words.gettext("Cán bộ đã trả lời câu hỏi của bạn: “{question}”\n\n{answer}")
+        text = notice.format(question=question.text, answer=answer)
+        turn.send_later(asker.id, [Reply(text, language=words.language)])
+    audit(turn, "question.answered", target=f"question:{question.id}")
+    turn.finish()
+    return [
+        Reply(
+            _("Đã gửi câu trả lời cho người hỏi."),
+            (
+                Button(f"inbox:save:{question.id}", _("💾 Lưu vào kho kiến thức")),
+                Button("inbox:open", _("📥 Câu hỏi khác")),
+            ),
+        )
+    ]
+
+
+async def save_to_knowledge(turn: Turn) -> list[Reply]:
+    """Make the question and its answer a knowledge entry, marked as officer-written."""
+    require_officer(turn)
+    question = await _question_in_scope(turn, turn.args)
+    if question.answer is None or question.knowledge_entry_id is not None:
+        return [Reply(turn._("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
+    author = turn.contact.name or turn.contact.external_id
+    row = KnowledgeEntry(
+        province=question.province,
+        topic="participate",
+        question=question.text,
+        answer=question.answer,
+        author=author,
+        author_contact_id=turn.contact.id,
+        created_at=turn.now,
+    )
+    turn.session.add(row)
+    await turn.session.flush()
+    question.knowledge_entry_id = row.id
+    audit(turn, "knowledge.added", target=f"knowledge:{row.id}", question=question.id)
+    entry = officer_entry(
+        row_id=row.id,
+        province=row.province,
+        topic=row.topic,
+        question=row.question,
+        answer=row.answer,
+        author=author,
+        written_at=row.created_at,
+    )
+
+    async def publish() -> None:
+        turn.services.knowledge.add(entry)
+
+    turn.after_commit.append(publish)
+    return [Reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))]
+
+
+journey = Journey(
+    name="inbox",
+    commands={"hopthu": list_open},
+    buttons={"open": list_open, "answer": start_answer, "save": save_to_knowledge},
+    steps={"answering": typed_answer},
+    menu_order=110,
+)

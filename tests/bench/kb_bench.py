@@ -1,0 +1,151 @@
+"""Knowledge-base quality and speed, with a plain fuzzy baseline in the same run.
+
+    .venv/bin/python -m tests.bench.kb_bench [--show-misses]
+
+Prints, for this retrieval and for rapidfuzz token_set_ratio over the question phrasings:
+top-1 accuracy (the first entry offered is right), the share answered outright and right
+or wrong, the share of out-of-scope questions declined, and fallback precision; then
+per-question latency (p50/p99) and the index build time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from content.kb import Entry, load_knowledge
+from content.provinces import load_provinces
+from content.search import KnowledgeIndex
+
+DEV_SET = Path(__file__).resolve().parent.parent / "data" / "kb_questions.yaml"
+BASELINE_FALLBACK_BELOW = 60.0
+
+
+@dataclass(frozen=True)
+class Case:
+    q: str
+    expect: str | None
+    province: str
+
+
+def load_cases(path: Path = DEV_SET) -> list[Case]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Case(str(c["q"]), c.get("expect"), str(c.get("province") or "quang-tri")) for c in raw]
+
+
+def build_index() -> tuple[KnowledgeIndex, float]:
+    started = time.perf_counter()
+    entries = load_knowledge.__wrapped__()  # type: ignore[attr-defined]
+    index = KnowledgeIndex(entries, list(load_provinces().values()))
+    return index, time.perf_counter() - started
+
+
+# A prediction: (first entry offered, whether it is answered outright).
+Prediction = tuple[str | None, bool]
+
+
+def ours(index: KnowledgeIndex) -> Callable[[Case], Prediction]:
+    def predict(case: Case) -> Prediction:
+        result = index.answer(case.q, case.province)
+        if result.best:
+            return result.best.entry.id, True
+        first = result.suggestions[0].entry.id if result.suggestions else None
+        return first, False
+
+    return predict
+
+
+def baseline(entries: list[Entry]) -> Callable[[Case], Prediction]:
+    """token_set_ratio of the raw question against every phrasing; no province logic."""
+    choices = [(q.lower(), e.id) for e in entries for q in e.questions]
+    texts = [text for text, _ in choices]
+
+    def predict(case: Case) -> Prediction:
+        found = process.extractOne(case.q.lower(), texts, scorer=fuzz.token_set_ratio)
+        if found is None:
+            return None, False
+        return choices[found[2]][1], found[1] >= BASELINE_FALLBACK_BELOW
+
+    return predict
+
+
+def score(cases: list[Case], predict: Callable[[Case], Prediction]) -> dict[str, float]:
+    """top1: the first entry offered (answer or first "Ý bạn là…?") is the right one;
+    direct: answered outright and right; wrong: answered outright but wrong;
+    declined: out-of-scope questions not answered outright (the target is all of them);
+    precision: of all questions not answered outright, the share that were out of scope."""
+    inside = [c for c in cases if c.expect]
+    outside = [c for c in cases if not c.expect]
+    inside_predictions = [(c, predict(c)) for c in inside]
+    declined_outside = sum(not predict(c)[1] for c in outside)
+    declined_inside = sum(not answered for _, (_, answered) in inside_predictions)
+    n = max(len(inside), 1)
+    return {
+        "top1": sum(first == c.expect for c, (first, _) in inside_predictions) / n,
+        "direct": sum(a and f == c.expect for c, (f, a) in inside_predictions) / n,
+        "wrong": sum(a and f != c.expect for c, (f, a) in inside_predictions) / n,
+        "declined": declined_outside / max(len(outside), 1),
+        "precision": declined_outside / max(declined_outside + declined_inside, 1),
+    }
+
+
+def misses(cases: list[Case], index: KnowledgeIndex) -> list[str]:
+    lines = []
+    for case in cases:
+        result = index.answer(case.q, case.province)
+        got = result.best.entry.id if result.best else None
+        if got != case.expect:
+            top = index.search(case.q, case.province, limit=2)
+            ranked = ", ".join(f"{m.entry.id}={m.confidence:.2f}" for m in top)
+            lines.append(f"  {case.q!r} [{case.province}] want {case.expect} got {got} ({ranked})")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    index, build_seconds = build_index()
+    cases = load_cases()
+    inside = sum(1 for c in cases if c.expect)
+    print(
+        f"dev set: {len(cases)} questions ({inside} in scope, {len(cases) - inside} out of scope)"
+    )
+    print(
+        f"knowledge base: {len(index.entries)} entries; index build {build_seconds * 1000:.0f} ms"
+    )
+
+    for name, predict in (("chung-suc", ours(index)), ("baseline", baseline(list(index.entries)))):
+        r = {k: f"{v * 100:5.1f}%" for k, v in score(cases, predict).items()}
+        print(
+            f"{name:>10}: top-1 {r['top1']}  answered right {r['direct']}  "
+            f"answered wrong {r['wrong']}  out-of-scope declined {r['declined']}  "
+            f"fallback precision {r['precision']}"
+        )
+
+    timings = []
+    for _ in range(args.rounds):
+        for case in cases:
+            started = time.perf_counter()
+            index.answer(case.q, case.province)
+            timings.append(time.perf_counter() - started)
+    timings.sort()
+    p50 = statistics.median(timings) * 1000
+    p99 = timings[int(len(timings) * 0.99) - 1] * 1000
+    print(f"latency over {len(timings)} answers: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    if args.show_misses:
+        print("misses:")
+        print("\n".join(misses(cases, index)) or "  none")
+
+
+if __name__ == "__main__":
+    main()

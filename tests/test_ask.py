@@ -1,0 +1,146 @@
+"""Asking questions: sourced answers, suggestions, handoff to officers and back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.app import ChungSuc
+from storage.invites import create_invite
+from storage.models import AuditEntry, Consent, Interaction, KnowledgeEntry, OfficerQuestion
+from tests.chat import Chat
+from tests.conftest import Clock
+
+
+async def officer(app: ChungSuc, clock: Clock, area: str | None = "quang-tri") -> Chat:
+    async with app.sessions.begin() as session:
+        code = await create_invite(session, role="officer", area=area, created_by="t", now=clock())
+    person = Chat(app.engine, "telegram", "7001", name="Cán bộ Hà")
+    await person.say(f"/canbo {code}")
+    return person
+
+
+async def test_question_without_diacritics_gets_fact_and_source(chat: Chat, app: ChungSuc) -> None:
+    await chat.say("ocop la gi")
+    assert "OCOP" in chat.text
+    assert "📄 Theo " in chat.text
+    async with app.sessions() as session:
+        out = (
+            await session.scalars(select(Interaction).where(Interaction.direction == "out"))
+        ).one()
+    assert out.answer_id is not None and out.score is not None
+
+
+async def test_question_naming_another_province_answers_for_it(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.press("province:set:quang-tri")
+    await chat.say("Kế hoạch 861 của An Giang ban hành ngày nào?")
+    assert "861" in chat.text and "19/12/2022" in chat.text
+
+
+async def test_related_question_buttons_open_their_answers(chat: Chat) -> None:
+    await chat.say("muc tieu xa ntm quang tri 2025")
+    assert 1 <= len(chat.last.buttons) <= 3
+    first = chat.last.buttons[0]
+    await chat.press(first.id)
+    assert "📄" in chat.text
+
+
+async def test_out_of_scope_question_offers_an_officer(chat: Chat) -> None:
+    await chat.say("giá vàng hôm nay bao nhiêu một chỉ")
+    assert "📄" not in chat.text, "no confident answer"
+    assert "ask:handoff" in chat.button_ids()
+
+
+async def test_emoji_only_question_gets_polite_answer(chat: Chat) -> None:
+    await chat.say("🙏🙏")
+    assert "bằng chữ" in chat.text
+
+
+async def test_handoff_reaches_officer_and_answer_comes_back(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    staff = await officer(app, clock)
+    await chat.say("/start")
+    await chat.press("province:set:quang-tri")
+    await chat.say("Xã tôi muốn mở lớp dạy nghề đan lát thì xin hỗ trợ ở đâu?")
+    await chat.press("ask:handoff")
+    assert "Đã gửi câu hỏi số 1" in chat.text
+
+    await staff.say("/hopthu")
+    assert "1 câu hỏi" in staff.text
+    await staff.press("inbox:answer:1")
+    await staff.say("Bạn liên hệ UBND xã để đăng ký lớp dạy nghề nhé.")
+    assert "Đã gửi câu trả lời" in staff.text
+    await staff.press("inbox:save:1")
+    assert "Đã lưu" in staff.text
+
+    async with app.sessions() as session:
+        question = (await session.scalars(select(OfficerQuestion))).one()
+        delivered = (
+            await session.scalars(
+                select(Interaction.text).where(Interaction.contact_id == question.contact_id)
+            )
+        ).all()
+        consents = (await session.scalars(select(Consent.purpose))).all()
+        actions = (await session.scalars(select(AuditEntry.action))).all()
+        saved = (await session.scalars(select(KnowledgeEntry))).one()
+    assert question.status == "answered"
+    assert any(t and t.startswith("Cán bộ đã trả lời") for t in delivered)
+    assert "question_handoff" in consents
+    assert {"question.answered", "knowledge.added"} <= set(actions)
+    assert saved.author == "Cán bộ Hà"
+
+    await chat.say("xa toi muon mo lop day nghe dan lat xin ho tro o dau")
+    assert "UBND xã để đăng ký lớp dạy nghề" in chat.text
+    assert "Cán bộ Cán bộ Hà trả lời" in chat.text
+
+
+async def test_officer_of_another_province_does_not_see_the_question(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    staff = await officer(app, clock, area="an-giang")
+    await chat.say("/start")
+    await chat.press("province:set:quang-tri")
+    await chat.say("thủ tục cấp sổ đỏ thế nào")
+    await chat.press("ask:handoff")
+    await staff.say("/hopthu")
+    assert "trống" in staff.text
+    await staff.press("inbox:answer:1")
+    assert "hết hạn" in staff.text or "Không tìm thấy" in staff.text
+
+
+async def test_officer_saved_answer_survives_restart(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    staff = await officer(app, clock, area=None)
+    await chat.say("lịch họp chi hội tháng này khi nào")
+    await chat.press("ask:handoff")
+    await staff.say("/hopthu")
+    await staff.press("inbox:answer:1")
+    await staff.say("Chi hội họp vào ngày 15 hằng tháng.")
+    await staff.press("inbox:save:1")
+    again = ChungSuc(app.settings, clock=clock)
+    await again.load_officer_knowledge()
+    try:
+        asker = Chat(again.engine, chat.channel, chat.external_id)
+        await asker.say("lich hop chi hoi thang nay khi nao")
+        assert "ngày 15 hằng tháng" in asker.text
+    finally:
+        await again.stop()
+
+
+async def test_browse_walks_topics_to_an_answer(chat: Chat) -> None:
+    await chat.say("/timhieu")
+    assert "browse:topic:goals" in chat.button_ids()
+    await chat.press("browse:topic:goals")
+    entries = [b for b in chat.button_ids() if b.startswith("ask:entry:")]
+    assert entries
+    await chat.press(entries[0])
+    assert "📄" in chat.text
+
+
+async def test_english_contact_gets_english_answer(chat: Chat) -> None:
+    await chat.say("/ngonngu")
+    await chat.press("language:set:en")
+    await chat.say("ocop la gi")
+    assert "Source:" in chat.text

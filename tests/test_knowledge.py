@@ -1,0 +1,98 @@
+"""The knowledge base: complete against the provincial plans, well formed, and good
+enough on the development question set."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from content.kb import KnowledgeError, load_knowledge
+from content.provinces import Province, load_provinces
+from content.search import KnowledgeIndex
+from content.vietnamese import fold, words
+from tests.bench.kb_bench import build_index, load_cases, ours, score
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+PLANS = {
+    "quang-tri": "quang-tri-1872-QD-UBND-2022.txt",
+    "an-giang": "an-giang-861-KH-UBND-2022.txt",
+}
+FACT = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d+(?:,\d+)?%|\b\d{2,}/[A-Za-zĐđ]+(?:-[A-Za-zĐđ]+)*")
+
+
+@pytest.mark.parametrize("province", PLANS)
+def test_every_date_share_and_document_of_the_plan_is_answerable(province: str) -> None:
+    plan = SEEDS / PLANS[province]
+    if not plan.exists():
+        pytest.skip("shared/seeds is not beside this checkout")
+    facts = set(FACT.findall(plan.read_text(encoding="utf-8")))
+    knowledge = " ".join(
+        " ".join(words(f"{e.answer['vi']} {e.source['vi']}"))
+        for e in load_knowledge()
+        if e.province in (province, None)
+    )
+    missing = [fact for fact in sorted(facts) if " ".join(words(fact)) not in knowledge]
+    assert missing == []
+
+
+def test_every_entry_cites_a_source_in_both_languages() -> None:
+    for entry in load_knowledge():
+        for language in ("vi", "en"):
+            assert entry.source[language].strip(), (entry.id, language)
+            if entry.province is not None:
+                # The plan's number, date and section: something a reader can look up.
+                assert re.search(r"\d", entry.source[language]), (entry.id, language)
+        assert len(entry.answer["vi"]) <= 600, f"{entry.id} does not fit a phone screen"
+
+
+def test_dev_set_is_realistic() -> None:
+    cases = load_cases()
+    plain = [c for c in cases if fold(c.q) == c.q.lower()]
+    assert len(cases) >= 200
+    assert len(plain) / len(cases) >= 0.30, "questions typed without diacritics"
+    assert sum(1 for c in cases if c.expect is None) >= 20, "out-of-scope questions"
+    ids = {e.id for e in load_knowledge()}
+    assert {c.expect for c in cases if c.expect} <= ids
+
+
+def test_answers_are_right_and_out_of_scope_is_declined() -> None:
+    index, _ = build_index()
+    result = score(load_cases(), ours(index))
+    assert result["top1"] >= 0.95
+    assert result["declined"] >= 0.95
+    assert result["wrong"] <= 0.05
+
+
+def test_a_new_province_is_only_files(tmp_path: Path) -> None:
+    folder = tmp_path / "ha-tinh-2021-2025"
+    folder.mkdir()
+    (folder / "campaign.yaml").write_text(
+        'id: ha-tinh-2021-2025\nprovince: ha-tinh\nperiod: "2021-2025"\n'
+        'title: {vi: "Hà Tĩnh", en: "Ha Tinh"}\n',
+        encoding="utf-8",
+    )
+    (folder / "goals.yaml").write_text(
+        """
+- id: ht-muc-tieu
+  topic: goals
+  questions: ["Hà Tĩnh đặt mục tiêu gì về nông thôn mới?"]
+  answer: {vi: "Hà Tĩnh phấn đấu toàn bộ xã đạt chuẩn.", en: "All communes meet it."}
+  source: {vi: "Kế hoạch 1/KH-UBND", en: "Plan 1/KH-UBND"}
+""",
+        encoding="utf-8",
+    )
+    provinces = [*load_provinces().values(), Province("ha-tinh", {"vi": "Hà Tĩnh"}, ())]
+    index = KnowledgeIndex(load_knowledge(tmp_path), provinces)
+    best = index.answer("muc tieu nong thon moi ha tinh", "quang-tri").best
+    assert best is not None and best.entry.id == "ht-muc-tieu"
+
+
+def test_a_malformed_entry_names_its_file(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "campaign.yaml").write_text("id: broken\nprovince: null\n", encoding="utf-8")
+    (folder / "x.yaml").write_text("- id: a\n  topic: goals\n  questions: [q]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"broken/x\.yaml"):
+        load_knowledge(tmp_path)

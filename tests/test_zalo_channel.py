@@ -1,0 +1,187 @@
+"""The real service on the Zalo channel, against the fake Zalo Bot API: every journey
+walked as a villager would, by typing numbers and words."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.app import ChungSuc
+from bot.channels.zalo import ChannelStartError
+from bot.config import Settings, load_settings
+from storage.models import Contact
+from tests.chat import Chat
+from tests.conftest import Clock
+from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
+
+USER = "e4ea0f0c7b1d2a3c"
+SECRET = "webhook-secret-123"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeZaloAPI]:
+    api = FakeZaloAPI()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+def zalo_settings(settings: Settings, fake: FakeZaloAPI, **extra: object) -> Settings:
+    return load_settings(
+        database_url=settings.database_url,
+        web_port=0,
+        admins=settings.admins,
+        zalo_bot_token=fake.token,
+        zalo_base_url=fake.base_url,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def service(settings: Settings, fake: FakeZaloAPI, clock: Clock) -> AsyncIterator[ChungSuc]:
+    app = ChungSuc(zalo_settings(settings, fake), clock=clock)
+    await app.start(migrate=False)
+    yield app
+    await app.stop()
+
+
+class ZaloUser:
+    """A villager on Zalo: sends text and reads what the bot sent back."""
+
+    def __init__(self, fake: FakeZaloAPI, user_id: str = USER) -> None:
+        self.fake = fake
+        self.user_id = user_id
+        self.seen = 0
+
+    async def say(self, text: str, expect: int = 1) -> str:
+        await self.fake.user_sends_text(self.user_id, text, display_name="Chị Mai")
+        messages = await self.fake.wait_for_messages(self.user_id, self.seen + expect)
+        fresh = messages[self.seen :]
+        self.seen = len(messages)
+        return "\n".join(m.text or "" for m in fresh)
+
+
+async def test_villager_walks_menu_by_numbers_and_asks_without_diacritics(
+    service: ChungSuc, fake: FakeZaloAPI
+) -> None:
+    mai = ZaloUser(fake)
+    greeting = await mai.say("/start")
+    assert "1. Quảng Trị" in greeting and "2. An Giang" in greeting
+    assert "Gõ 1 hoặc 2 để chọn." in greeting
+    menu = await mai.say("2")
+    assert "Đã chọn tỉnh An Giang" in menu
+    assert "1. ❓ Hỏi đáp" in menu
+    assert "Gõ 1, 2, 3, 4 hoặc 5 để chọn." in menu
+    assert "Bạn cứ gõ câu hỏi" in await mai.say("1")
+    answer = await mai.say("ke hoach 861 ban hanh ngay nao")
+    assert "19/12/2022" in answer and "📄 Theo" in answer
+
+
+async def test_label_typed_without_diacritics_chooses_it(
+    service: ChungSuc, fake: FakeZaloAPI
+) -> None:
+    mai = ZaloUser(fake)
+    await mai.say("/start")
+    assert "Đã chọn tỉnh Quảng Trị" in await mai.say("quang tri")
+
+
+async def test_question_handed_to_officer_and_answer_arrives_on_zalo(
+    service: ChungSuc, fake: FakeZaloAPI
+) -> None:
+    officer = Chat(service.engine, "web", "a" * 24)
+    mai = ZaloUser(fake)
+    offer = await mai.say("cho toi hoi lich tiem phong cho trau bo thang nay")
+    assert "Gửi câu hỏi cho cán bộ" in offer
+    number = next(
+        line.split(".")[0] for line in offer.splitlines() if "Gửi câu hỏi cho cán bộ" in line
+    )
+    assert "Đã gửi câu hỏi số 1" in await mai.say(number)
+    await officer.say("/hopthu")
+    await officer.press("inbox:answer:1")
+    await officer.say("Lịch tiêm phòng đợt 2 từ ngày 5 đến 20 tháng này tại nhà văn hóa thôn.")
+    [delivered] = (await fake.wait_for_messages(USER, mai.seen + 1))[mai.seen :]
+    assert delivered.text and "Cán bộ đã trả lời" in delivered.text
+    assert "nhà văn hóa thôn" in delivered.text
+
+
+async def test_language_switch_and_cancel_mid_flow(service: ChungSuc, fake: FakeZaloAPI) -> None:
+    mai = ZaloUser(fake)
+    choices = await mai.say("/ngonngu")
+    assert "2. English" in choices
+    assert "Switched to English." in await mai.say("2")
+    data = await mai.say("/dulieu")
+    delete_number = next(
+        line.split(".")[0] for line in data.splitlines() if "Delete my data" in line
+    )
+    assert "Are you sure" in await mai.say(delete_number)
+    assert "Cancelled" in await mai.say("/huy")
+    assert "The data I keep about you" in await mai.say("/dulieu")
+
+
+async def test_user_who_blocked_the_bot_is_marked(service: ChungSuc, fake: FakeZaloAPI) -> None:
+    mai = ZaloUser(fake)
+    await mai.say("/dangky")
+    fake.block(USER)
+    await fake.user_sends_text(USER, "/help")
+    for _ in range(100):
+        async with service.sessions() as session:
+            contact = (await session.scalars(select(Contact))).one()
+        if contact.blocked:
+            break
+        await asyncio.sleep(0.05)
+    assert contact.blocked and not contact.subscribed
+
+
+async def test_send_failures_are_retried(service: ChungSuc, fake: FakeZaloAPI) -> None:
+    ZaloUser(fake)
+    await fake.user_sends_text(USER, "/help")
+    fake.fail_next(2)
+    messages = await fake.wait_for_messages(USER, 1, timeout=10)
+    assert "Các lệnh" in (messages[0].text or "")
+
+
+async def test_bad_token_fails_start_clearly(settings: Settings, fake: FakeZaloAPI) -> None:
+    app = ChungSuc(
+        load_settings(
+            database_url=settings.database_url,
+            web_port=0,
+            zalo_bot_token="1:wrong",
+            zalo_base_url=fake.base_url,
+        )
+    )
+    with pytest.raises(ChannelStartError, match="ZALO_BOT_TOKEN"):
+        await app.start(migrate=False)
+    await app.stop()
+
+
+async def test_webhook_mode_checks_secret_and_handles_duplicates_once(
+    settings: Settings, fake: FakeZaloAPI, clock: Clock
+) -> None:
+    app = ChungSuc(zalo_settings(settings, fake, zalo_webhook_secret=SECRET), clock=clock)
+    await app.start(migrate=False)
+    url = f"http://127.0.0.1:{app.port}/zalo/webhook"
+    try:
+        fake.deliver_to(url, SECRET)
+        mai = ZaloUser(fake)
+        assert "Các lệnh" in await mai.say("/help")
+        await fake.redeliver_last()
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"event_name": "x"}) as response:
+                assert response.status == 401
+            async with http.post(url, json={}, headers={SECRET_HEADER: "wrong-secret"}) as r:
+                assert r.status == 401
+            async with http.post(url, data=b"{oops", headers={SECRET_HEADER: SECRET}) as r:
+                assert r.status == 400
+            wrapped = {"ok": True, "result": fake.webhook_deliveries[0].update}
+            wrapped["result"] = {**wrapped["result"]}
+            async with http.post(url, json=wrapped, headers={SECRET_HEADER: SECRET}) as r:
+                assert r.status == 200
+        await mai.say("/dangky")
+        helps = [m for m in fake.sent if m.text and m.text.startswith("Các lệnh")]
+        assert len(helps) == 1, "a duplicate delivery is answered once"
+    finally:
+        await app.stop()
