@@ -9,6 +9,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChat
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloBotClient
@@ -53,6 +54,21 @@ class ChungSuc:
         self.outbox.register("web", self.web)
         self.http = web.Application(client_max_size=256 * 1024)
         self.web.add_routes(self.http)
+        self.telegram: TelegramChannel | None = None
+        if settings.telegram_token:
+            self.telegram = TelegramChannel(
+                settings.telegram_token,
+                self.engine,
+                self.sessions,
+                self.services.catalogs,
+                base_url=settings.telegram_base_url,
+                base_file_url=settings.resolved_telegram_base_file_url,
+                webhook_url=settings.telegram_webhook_url,
+                webhook_secret=settings.telegram_webhook_secret,
+                send_rate=settings.telegram_send_rate,
+            )
+            self.telegram.add_routes(self.http)
+            self.outbox.register("telegram", self.telegram)
         self.zalo: ZaloChannel | None = None
         if settings.zalo_bot_token:
             self.zalo = ZaloChannel(
@@ -83,8 +99,13 @@ class ChungSuc:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.web_port
         log.info("web chat on http://%s:%s/", self.settings.web_host, self.port)
-        if self.zalo is not None:
-            await self.zalo.start()
+        for channel in self.channels:
+            await channel.start()
+
+    @property
+    def channels(self) -> list[TelegramChannel | ZaloChannel]:
+        """The phone channels whose tokens are set."""
+        return [c for c in (self.telegram, self.zalo) if c is not None]
 
     async def load_officer_knowledge(self) -> None:
         """Add the officer-written answers stored in the database to the index."""
@@ -105,8 +126,8 @@ class ChungSuc:
 
     async def stop(self) -> None:
         """Stop the channels, stop serving, close the database."""
-        if self.zalo is not None:
-            await self.zalo.stop()
+        for channel in self.channels:
+            await channel.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from content.provinces import load_provinces
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    telegram_send_rate: float = 25.0
     zalo_bot_token: str | None = None
     zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: str | None = None
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
             raise ValueError("a port is a number from 0 to 65535")
         return value
 
-    @field_validator("zalo_send_rate")
+    @field_validator("zalo_send_rate", "telegram_send_rate")
     @classmethod
     def _positive_rate(cls, value: float) -> float:
         if value <= 0:
@@ -96,6 +97,15 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("choose DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _webhooks_need_secrets(self) -> Settings:
+        # Without a secret anyone who learns the URL could post fake updates.
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
+        if self.zalo_webhook_url and not self.zalo_webhook_secret:
+            raise ValueError("ZALO_WEBHOOK_SECRET is required with ZALO_WEBHOOK_URL")
+        return self
 
     @property
     def admin_identities(self) -> frozenset[Identity]:
@@ -136,6 +146,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            problems.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                problems.append(f"{str(error['loc'][0]).upper()}: {error['msg']}")
+            else:
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("Invalid setting " + "; ".join(problems)) from None

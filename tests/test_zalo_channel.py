@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import ChungSuc
-from bot.channels.zalo import ChannelStartError
+from bot.channels.delivery import ChannelStartError
 from bot.config import Settings, load_settings
 from storage.models import Contact
 from tests.chat import Chat

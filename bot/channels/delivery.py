@@ -37,10 +37,14 @@ class RateLimiter:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
 
+class ChannelStartError(Exception):
+    """A channel cannot start; the message tells the operator what to fix."""
+
+
 async def with_retries(
     send: Callable[[], Awaitable[T]],
     *,
-    transient: tuple[type[BaseException], ...],
+    transient: Callable[[BaseException], bool],
     retry_after: Callable[[BaseException], float | None] = lambda _error: None,
     attempts: int = 4,
     first_delay: float = 0.5,
@@ -51,8 +55,8 @@ async def with_retries(
     for attempt in range(1, attempts + 1):
         try:
             return await send()
-        except transient as error:
-            if attempt == attempts:
+        except Exception as error:
+            if attempt == attempts or not transient(error):
                 raise
             wait = retry_after(error)
             await asyncio.sleep(wait if wait is not None else delay)

@@ -12,7 +12,13 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.channels.delivery import RateLimiter, SeenUpdates, numbered_menu, with_retries
+from bot.channels.delivery import (
+    ChannelStartError,
+    RateLimiter,
+    SeenUpdates,
+    numbered_menu,
+    with_retries,
+)
 from bot.channels.text import split_text
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
@@ -39,10 +45,6 @@ WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_SECONDS = 30
 MAX_BACKOFF = 30.0
-
-
-class ChannelStartError(Exception):
-    """A channel cannot start; the message tells the operator what to fix."""
 
 
 class ZaloChannel:
@@ -181,6 +183,6 @@ class ZaloChannel:
 
         await with_retries(
             attempt,
-            transient=(ZaloNetworkError, ZaloRateLimited),
+            transient=lambda error: isinstance(error, ZaloNetworkError | ZaloRateLimited),
             retry_after=lambda error: getattr(error, "retry_after", None),
         )

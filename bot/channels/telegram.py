@@ -1,0 +1,290 @@
+"""The Telegram channel on python-telegram-bot: polling or webhook in, inline keyboards out."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import html
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
+
+from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
+from bot.channels.telegram_request import AiohttpRequest
+from bot.channels.text import split_text
+from content.i18n import LANGUAGES, Catalogs
+from handlers.engine import Engine, KeyedLocks
+from handlers.types import Button, Incoming, Reply
+from storage.contacts import set_reachable
+from storage.db import Sessions
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CALLBACK_DATA_BYTES = 64
+# The commands shown in Telegram's menu, in order; descriptions are catalog messages.
+MENU_COMMANDS = (
+    ("start", "bắt đầu lại, về menu chính"),
+    ("hoi", "hỏi về phong trào (hoặc gõ thẳng câu hỏi)"),
+    ("timhieu", "tìm hiểu theo chủ đề"),
+    ("dangky", "nhận thông báo của phong trào"),
+    ("huydangky", "ngừng nhận thông báo (hoặc gõ DỪNG)"),
+    ("dulieu", "xem, tải, xóa dữ liệu của bạn, rút lại đồng ý"),
+    ("ngonngu", "đổi ngôn ngữ (Tiếng Việt / English)"),
+    ("tinh", "đổi tỉnh"),
+    ("help", "xem các lệnh"),
+)
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Processes updates concurrently, but one chat's updates strictly in order: a person's
+    second message must not overtake the first, different people must not wait on each
+    other."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._order = KeyedLocks()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        async with self._order.get((CHANNEL, str(chat.id))):
+            await coroutine
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """One button per row: labels are sentences in Vietnamese and must stay readable."""
+    rows = [
+        [InlineKeyboardButton(b.label[:64], callback_data=b.id)]
+        for b in buttons
+        if len(b.id.encode()) <= CALLBACK_DATA_BYTES
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _transient(error: BaseException) -> bool:
+    # BadRequest is a NetworkError subclass in PTB, but sending it again cannot help.
+    return isinstance(error, RetryAfter | TimedOut | NetworkError) and not isinstance(
+        error, BadRequest
+    )
+
+
+def _retry_after(error: BaseException) -> float | None:
+    if not isinstance(error, RetryAfter):
+        return None
+    value: float | timedelta = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    """Connects the engine to Telegram through a python-telegram-bot Application."""
+
+    def __init__(
+        self,
+        token: str,
+        engine: Engine,
+        sessions: Sessions,
+        catalogs: Catalogs,
+        *,
+        base_url: str,
+        base_file_url: str,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        send_rate: float = 25.0,
+    ) -> None:
+        # PTB 22 warns on every RetryAfter unless its durations are timedeltas; opting in
+        # keeps flood-control handling quiet and exact.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self._engine = engine
+        self._sessions = sessions
+        self._catalogs = catalogs
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self.limiter = RateLimiter(send_rate)
+        self.app = self._build(token, base_url, base_file_url, polling=webhook_url is None)
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+
+    @staticmethod
+    def _build(
+        token: str, base_url: str, base_file_url: str, *, polling: bool
+    ) -> Application[Any, Any, Any, Any, Any, Any]:
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_file_url)
+            .request(AiohttpRequest(connection_pool_size=128))
+            .get_updates_request(AiohttpRequest(connection_pool_size=2))
+            .concurrent_updates(PerChatProcessor())
+        )
+        if not polling:
+            builder = builder.updater(None)
+        return builder.build()
+
+    @property
+    def webhook_path(self) -> str | None:
+        return urlsplit(self._webhook_url).path or "/" if self._webhook_url else None
+
+    def add_routes(self, app: web.Application) -> None:
+        if self.webhook_path:
+            app.router.add_post(self.webhook_path, self.webhook)
+
+    async def start(self) -> None:
+        """Check the token, publish the command menu, then poll or register the webhook."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            await self.app.bot.shutdown()
+            raise ChannelStartError(
+                "Telegram refused TELEGRAM_TOKEN: copy it again from @BotFather."
+            ) from None
+        except NetworkError as error:
+            await self.app.bot.shutdown()
+            raise ChannelStartError(f"Telegram unreachable at TELEGRAM_BASE_URL: {error}") from None
+        await self._publish_commands()
+        await self.app.start()
+        if self._webhook_url:
+            await self.app.bot.set_webhook(
+                self._webhook_url,
+                secret_token=self._webhook_secret,
+                allowed_updates=["message", "callback_query", "my_chat_member"],
+            )
+        elif self.app.updater is not None:
+            await self.app.updater.start_polling(
+                allowed_updates=["message", "callback_query", "my_chat_member"]
+            )
+        log.info("Telegram bot @%s connected", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        with contextlib.suppress(Exception):
+            await self.app.shutdown()
+
+    async def _publish_commands(self) -> None:
+        for language in LANGUAGES:
+            _ = self._catalogs.translator(language).gettext
+            commands = [BotCommand(name, _(text)) for name, text in MENU_COMMANDS]
+            # The default list (no language) is Vietnamese, for clients in other languages.
+            await self.app.bot.set_my_commands(commands, language_code=language)
+            if language == "vi":
+                await self.app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Telegram's webhook: secret checked in constant time, update queued before the
+        answer so Telegram never waits on our database."""
+        secret = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
+            return web.Response(status=401)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.app.bot)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def _on_update(self, update: Update, _context: object) -> None:
+        if update.my_chat_member is not None:
+            await self._membership_changed(update)
+            return
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None or user is None:
+            return
+        query = update.callback_query
+        if query is not None:
+            # Always answered, so the button stops spinning; an old query may refuse.
+            with contextlib.suppress(BadRequest):
+                await query.answer()
+            incoming = Incoming(CHANNEL, str(chat.id), button=query.data or "", name=user.full_name)
+        else:
+            message = update.effective_message
+            if message is None:
+                return
+            photo = message.photo[-1].file_id if message.photo else None
+            incoming = Incoming(
+                CHANNEL,
+                str(chat.id),
+                text=message.text or message.caption or (None if photo else ""),
+                name=user.full_name,
+                photo=photo,
+            )
+        replies = await self._engine.handle(incoming)
+        await self.deliver(str(chat.id), replies)
+
+    async def _membership_changed(self, update: Update) -> None:
+        member = update.my_chat_member
+        if member is None:
+            return
+        status = member.new_chat_member.status
+        reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        async with self._sessions.begin() as session:
+            await set_reachable(session, CHANNEL, str(member.chat.id), reachable=reachable)
+
+    async def _on_error(self, update: object, context: Any) -> None:
+        log.error("Telegram update failed", exc_info=context.error)
+
+    async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies in order: long text split on paragraphs, the keyboard on the last
+        piece, user-supplied text escaped for HTML."""
+        bot = self.app.bot
+        chat_id = int(external_id)
+        try:
+            for reply in replies:
+                if reply.photo:
+                    await self._send(partial(bot.send_photo, chat_id, reply.photo))
+                text = html.escape(reply.text, quote=False)
+                pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
+                for number, piece in enumerate(pieces, start=1):
+                    markup = keyboard(reply.buttons) if number == len(pieces) else None
+                    send = partial(
+                        bot.send_message,
+                        chat_id,
+                        piece,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
+                    await self._send(send)
+        except Forbidden:
+            async with self._sessions.begin() as session:
+                await set_reachable(session, CHANNEL, external_id, reachable=False)
+            log.info("telegram:%s blocked the bot; marked", external_id)
+
+    async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
+        async def attempt() -> None:
+            await self.limiter.acquire()
+            await call()
+
+        await with_retries(attempt, transient=_transient, retry_after=_retry_after)

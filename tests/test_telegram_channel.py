@@ -1,0 +1,239 @@
+"""The real service on Telegram (python-telegram-bot) against the fake Bot API server,
+in polling and webhook mode: whole journeys as a person walks them."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import ChungSuc
+from bot.channels.delivery import ChannelStartError
+from bot.config import Settings, load_settings
+from handlers.types import Button, Reply
+from storage.models import Contact
+from tests.conftest import Clock
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+USER = 5550001
+SECRET = "telegram-webhook-secret"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramAPI]:
+    api = FakeTelegramAPI()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+def telegram_settings(settings: Settings, fake: FakeTelegramAPI, **extra: Any) -> Settings:
+    return load_settings(
+        database_url=settings.database_url,
+        web_port=extra.pop("web_port", 0),
+        admins=settings.admins,
+        telegram_token=fake.token,
+        telegram_base_url=fake.base_url,
+        telegram_base_file_url=fake.base_file_url,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> AsyncIterator[ChungSuc]:
+    app = ChungSuc(telegram_settings(settings, fake), clock=clock)
+    await app.start(migrate=False)
+    yield app
+    await app.stop()
+
+
+class TelegramUser:
+    """A person in a Telegram client: types, taps buttons, reads the bot's messages."""
+
+    def __init__(self, fake: FakeTelegramAPI, user_id: int = USER) -> None:
+        self.fake = fake
+        self.user_id = user_id
+        self.seen = 0
+        fake.add_user(user_id, "Lan")
+
+    async def _read(self, expect: int) -> list[dict[str, Any]]:
+        messages = await self.fake.wait_for_messages(self.user_id, self.seen + expect)
+        fresh = messages[self.seen :]
+        self.seen = len(messages)
+        return fresh
+
+    async def say(self, text: str, expect: int = 1) -> dict[str, Any]:
+        self.fake.user_sends_text(self.user_id, text)
+        return (await self._read(expect))[-1]
+
+    async def tap(self, message: dict[str, Any], data: str) -> dict[str, Any]:
+        self.fake.user_clicks(self.user_id, message["message_id"], data)
+        return (await self._read(1))[-1]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+async def test_whole_journey_over_polling(service: ChungSuc, fake: FakeTelegramAPI) -> None:
+    lan = TelegramUser(fake)
+    greeting = await lan.say("/start")
+    assert "Xin chào" in greeting["text"]
+    assert buttons(greeting) == {
+        "Quảng Trị": "province:set:quang-tri",
+        "An Giang": "province:set:an-giang",
+    }
+    menu = await lan.tap(greeting, "province:set:an-giang")
+    assert "Đã chọn tỉnh An Giang" in menu["text"]
+    assert "❓ Hỏi đáp" in buttons(menu)
+    answer = await lan.say("ke hoach 861 ban hanh ngay nao")
+    assert "19/12/2022" in answer["text"]
+
+    stale = await lan.tap(greeting, "province:set:quang-tri")
+    assert "hết hạn" in stale["text"]
+
+    data = await lan.say("/dulieu")
+    confirm = await lan.tap(data, "data:delete")
+    assert "chắc chắn" in confirm["text"]
+    assert "Đã hủy" in (await lan.say("/huy"))["text"]
+
+    choices = await lan.say("/ngonngu")
+    english = await lan.tap(choices, "language:set:en")
+    assert english["text"] == "Switched to English."
+    assert "🔒 My data" in buttons(english)
+    answered = [p["callback_query_id"] for m, p in fake.sent if m == "answerCallbackQuery"]
+    assert len(answered) == 4, "every tap is answered"
+
+
+async def test_command_menu_is_set_in_both_languages(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    vietnamese = {c["command"]: c["description"] for c in fake.commands_for("vi")}
+    english = {c["command"]: c["description"] for c in fake.commands_for("en")}
+    assert vietnamese["dangky"] == "nhận thông báo của phong trào"
+    assert english["dangky"] == "receive the movement's announcements"
+    assert fake.commands_for("") == fake.commands_for("vi")
+
+
+async def test_long_reply_is_split_on_paragraphs_and_user_text_escaped(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    TelegramUser(fake)
+    assert service.telegram is not None
+    paragraph = "Đoạn văn <b>không</b> phải thẻ & ký hiệu. " * 50
+    text = "\n\n".join([paragraph] * 4)
+    await service.telegram.deliver(str(USER), [Reply(text, (Button("data:open", "Dữ liệu"),))])
+    messages = await fake.wait_for_messages(USER, 2)
+    assert all(len(m["text"]) <= 4096 for m in messages)
+    assert "<b>không</b>" in messages[0]["text"], "shown literally, not as bold"
+    assert "reply_markup" not in messages[0] and buttons(messages[-1]) == {"Dữ liệu": "data:open"}
+
+
+async def test_flood_limit_is_waited_out(service: ChungSuc, fake: FakeTelegramAPI) -> None:
+    lan = TelegramUser(fake)
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    reply = await lan.say("/help")
+    assert "Các lệnh" in reply["text"]
+
+
+async def test_blocking_marks_the_contact_and_unblocking_restores_it(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    lan = TelegramUser(fake)
+    await lan.say("/dangky")
+    fake.block(USER)
+
+    async def contact() -> Contact:
+        async with service.sessions() as session:
+            return (await session.scalars(select(Contact))).one()
+
+    for _ in range(100):
+        if (await contact()).blocked:
+            break
+        await asyncio.sleep(0.02)
+    assert (await contact()).blocked and not (await contact()).subscribed
+    await service.telegram.deliver(str(USER), [Reply("Tin mới")])  # type: ignore[union-attr]
+    fake.unblock(USER)
+    for _ in range(100):
+        if not (await contact()).blocked:
+            break
+        await asyncio.sleep(0.02)
+    assert not (await contact()).blocked
+
+
+async def test_bad_token_fails_start_clearly(settings: Settings, fake: FakeTelegramAPI) -> None:
+    app = ChungSuc(
+        load_settings(
+            database_url=settings.database_url,
+            web_port=0,
+            telegram_token="123:wrong",
+            telegram_base_url=fake.base_url,
+        )
+    )
+    with pytest.raises(ChannelStartError, match="TELEGRAM_TOKEN"):
+        await app.start(migrate=False)
+    await app.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_mode_walks_a_journey_and_refuses_forgeries(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    app = ChungSuc(
+        telegram_settings(
+            settings,
+            fake,
+            web_port=port,
+            telegram_webhook_url=url,
+            telegram_webhook_secret=SECRET,
+        ),
+        clock=clock,
+    )
+    await app.start(migrate=False)
+    try:
+        lan = TelegramUser(fake)
+        greeting = await lan.say("/start")
+        menu = await lan.tap(greeting, "province:set:quang-tri")
+        assert "Đã chọn tỉnh Quảng Trị" in menu["text"]
+
+        forged = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/dangky",
+                "chat": {"id": 999, "type": "private"},
+                "from": {"id": 999, "is_bot": False, "first_name": "X"},
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=forged) as response:
+                assert response.status == 401
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            async with http.post(url, json=forged, headers=headers) as response:
+                assert response.status == 401
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with http.post(url, data=b"{not json", headers=headers) as response:
+                assert response.status == 400
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+        async with app.sessions() as session:
+            count = await session.scalar(select(func.count()).select_from(Contact))
+        assert count == 1, "forged updates created nobody"
+    finally:
+        await app.stop()
