@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="print a one-time code that grants a role")
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--area", help="the area the officer is responsible for, e.g. quang-tri")
+    invite.add_argument("--org", help="for --role member: the union or association")
     return parser
 
 
@@ -55,7 +56,9 @@ async def serve(settings: Settings) -> None:
         await app.stop()
 
 
-async def make_invite(settings: Settings, role: str, area: str | None) -> str:
+async def make_invite(
+    settings: Settings, role: str, area: str | None, organisation: str | None = None
+) -> str:
     """Create an invite as the system admin, audited, and return its code."""
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -63,13 +66,20 @@ async def make_invite(settings: Settings, role: str, area: str | None) -> str:
         sessions = create_sessions(engine)
         now = utcnow()
         async with sessions.begin() as session:
-            code = await create_invite(session, role=role, area=area, created_by=CLI_ACTOR, now=now)
+            code = await create_invite(
+                session,
+                role=role,
+                area=area,
+                organisation=organisation,
+                created_by=CLI_ACTOR,
+                now=now,
+            )
             record_audit(
                 session,
                 actor=CLI_ACTOR,
                 action="invite.created",
                 at=now,
-                details={"role": role, "area": area},
+                details={"role": role, "area": area, "organisation": organisation},
             )
         return code
     finally:
@@ -165,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(upgrade(settings.database_url))
         print("Database is up to date.")
     elif args.command == "invite":
-        code = asyncio.run(make_invite(settings, args.role, args.area))
-        print(f"Invite code for {args.role}{' of ' + args.area if args.area else ''}: {code}")
+        if args.role == "member" and not args.org:
+            print("--role member needs --org, the union or association", file=sys.stderr)
+            return 2
+        code = asyncio.run(make_invite(settings, args.role, args.area, args.org))
+        scope = args.org or args.area
+        print(f"Invite code for {args.role}{' of ' + scope if scope else ''}: {code}")
         print("Valid for 7 days, once. The person sends in chat: /canbo " + code)
     return 0

@@ -68,10 +68,21 @@ async def redeem(turn: Turn) -> list[Reply]:
             contact.failed_code_attempts = 0
         contact.failed_code_attempts += 1
         return [Reply(_("Mã không dùng được. Bạn kiểm tra lại mã hoặc xin mã mới."))]
-    contact.role = invite.role
-    contact.area = invite.area
     contact.failed_code_attempts = 0
     contact.code_attempts_since = None
+    if invite.role == "member":
+        # Membership adds an organisation; it never takes an officer's role away.
+        contact.organisation = invite.organisation
+        if contact.role == "citizen":
+            contact.role = "member"
+        audit(turn, "member.joined", target=actor_label(contact), organisation=invite.organisation)
+        return turn.menu_reply(
+            _("Xác nhận xong! Bạn là đoàn viên, hội viên của {organisation}.").format(
+                organisation=invite.organisation
+            )
+        )
+    contact.role = invite.role
+    contact.area = invite.area
     audit(turn, "role.granted", target=actor_label(contact), role=invite.role, area=invite.area)
     return turn.menu_reply(
         _("Xác nhận xong! Bạn là cán bộ phụ trách {area}. Gõ /help để xem các lệnh cán bộ.").format(

@@ -15,7 +15,7 @@ from storage.models import Invite
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 VALID_FOR = timedelta(days=7)
-ROLES = ("officer", "admin")
+ROLES = ("officer", "admin", "member")
 
 
 def normalise_code(code: str) -> str:
@@ -28,17 +28,27 @@ def _hash(code: str) -> str:
 
 
 async def create_invite(
-    session: AsyncSession, *, role: str, area: str | None, created_by: str, now: datetime
+    session: AsyncSession,
+    *,
+    role: str,
+    area: str | None,
+    created_by: str,
+    now: datetime,
+    organisation: str | None = None,
 ) -> str:
-    """Store a new invite and return its code, shown once and never stored in clear."""
+    """Store a new invite and return its code, shown once and never stored in clear.
+    A member invite names the union or association the member belongs to."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "member" and not organisation:
+        raise ValueError("a member invite needs the organisation")
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     session.add(
         Invite(
             code_hash=_hash(raw),
             role=role,
             area=area,
+            organisation=organisation,
             created_by=created_by,
             created_at=now,
             expires_at=now + VALID_FOR,

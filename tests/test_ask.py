@@ -144,3 +144,16 @@ async def test_english_contact_gets_english_answer(chat: Chat) -> None:
     await chat.press("language:set:en")
     await chat.say("ocop la gi")
     assert "Source:" in chat.text
+
+
+async def test_odd_questions_get_polite_answers_and_are_logged(chat: Chat, app: ChungSuc) -> None:
+    odd = ["OCOP 是什么 là gì", "Ѕао ОСОР", "\u200b\u200bocop\u0007 la gi", "a" * 4001, "   "]
+    for text in odd:
+        replies = await chat.say(text)
+        assert replies and replies[-1].text
+    async with app.sessions() as session:
+        logged = (
+            await session.scalars(select(Interaction.text).where(Interaction.direction == "in"))
+        ).all()
+    assert len(logged) == len(odd)
+    assert "ocop la gi" in logged

@@ -75,6 +75,7 @@ def test_bad_setting_stops_the_cli_with_a_clear_message(cli_env: dict[str, str])
 
 
 def test_invite_prints_a_code_that_works_in_chat(cli_env: dict[str, str]) -> None:
+    assert cli("invite", "--role", "member", env=cli_env).returncode == 2
     result = cli("invite", "--role", "officer", "--area", "an-giang", env=cli_env)
     assert result.returncode == 0, result.stderr
     code = re.search(r"/canbo ([A-Z0-9]{5}-[A-Z0-9]{5})", result.stdout)

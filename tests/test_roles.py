@@ -99,3 +99,24 @@ async def test_refused_command_changes_nothing_but_the_log(chat: Chat, app: Chun
         contact = (await session.scalars(select(Contact))).one()
         audits = await session.scalar(select(func.count()).select_from(AuditEntry))
     assert contact.subscribed and contact.role == "citizen" and audits == 0
+
+
+async def test_member_code_records_the_organisation(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    async with app.sessions.begin() as session:
+        code = await create_invite(
+            session,
+            role="member",
+            area=None,
+            organisation="Hội Nông dân xã Gio Linh",
+            created_by="test",
+            now=clock(),
+        )
+    await chat.say(f"/canbo {code}")
+    assert "Hội Nông dân xã Gio Linh" in chat.text
+    async with app.sessions() as session:
+        contact = (await session.scalars(select(Contact))).one()
+    assert (contact.role, contact.organisation) == ("member", "Hội Nông dân xã Gio Linh")
+    await chat.say("/duyet")
+    assert "chỉ dành cho cán bộ" in chat.text
