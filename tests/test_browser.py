@@ -52,7 +52,7 @@ async def page(settings: Settings, clock: Clock) -> AsyncIterator[tuple[object, 
             await app.stop()
 
 
-async def test_person_starts_chooses_province_and_subscribes(page) -> None:  # type: ignore[no-untyped-def]
+async def test_person_chooses_province_asks_and_subscribes(page) -> None:  # type: ignore[no-untyped-def]
     tab, url = page
     await tab.goto(url)
     await tab.get_by_text("Xin chào!").wait_for()
@@ -61,9 +61,10 @@ async def test_person_starts_chooses_province_and_subscribes(page) -> None:  # t
     await tab.get_by_role("button", name="🔔 Nhận thông báo").last.click()
     await tab.get_by_text("Đã đăng ký!").wait_for()
 
-    await tab.get_by_label("Tin nhắn").fill("/dulieu")
+    await tab.get_by_label("Tin nhắn").fill("muc tieu xa ntm quang tri den 2025")
     await tab.get_by_role("button", name="Gửi").click()
-    await tab.get_by_text("Dữ liệu mình đang lưu về bạn").wait_for()
+    await tab.get_by_text("80% số xã đạt chuẩn").wait_for()
+    await tab.get_by_text("📄 Theo Quyết định 1872/QĐ-UBND").wait_for()
     no_horizontal_scroll = await tab.evaluate(
         "document.documentElement.scrollWidth <= window.innerWidth"
     )
@@ -72,4 +73,4 @@ async def test_person_starts_chooses_province_and_subscribes(page) -> None:  # t
     await tab.screenshot(path=str(SCREENSHOT))
 
     await tab.reload()
-    await tab.get_by_text("Dữ liệu mình đang lưu về bạn").wait_for()
+    await tab.get_by_text("80% số xã đạt chuẩn").wait_for()
