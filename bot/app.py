@@ -125,12 +125,16 @@ class ChungSuc:
             )
 
     async def stop(self) -> None:
-        """Stop the channels, stop serving, close the database."""
-        for channel in self.channels:
-            await channel.stop()
+        """Stop taking requests, let deliveries in flight finish, stop the channels, close
+        the database. HTTP goes first: a webhook update refused now is sent again by the
+        platform later, whereas one accepted during shutdown could be lost."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.engine.drain()
+        for channel in self.channels:
+            await channel.stop()
+        await self.engine.drain()
         await self.db.dispose()
 
     async def _healthz(self, _request: web.Request) -> web.Response:

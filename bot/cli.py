@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from bot.app import ChungSuc
+from bot.channels.delivery import ChannelStartError
 from bot.config import Settings, SettingsError, load_settings
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
@@ -41,19 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly."""
+async def serve(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM, then stop cleanly; 2 when a channel cannot start."""
     app = ChungSuc(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await app.start()
+    try:
+        await app.start()
+    except (ChannelStartError, OSError) as error:
+        await app.stop()
+        print(f"Chung Sức cannot start: {error}", file=sys.stderr)
+        return 2
     print(f"Chung Sức is running: web chat on http://{settings.web_host}:{app.port}/", flush=True)
     try:
         await stop.wait()
     finally:
         await app.stop()
+    return 0
 
 
 async def make_invite(
@@ -170,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         return run_ask(settings, args)
     if args.command == "run":
-        asyncio.run(serve(settings))
+        return asyncio.run(serve(settings))
     elif args.command == "db":
         asyncio.run(upgrade(settings.database_url))
         print("Database is up to date.")

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from handlers.types import Reply
 from storage.db import Sessions
-from storage.interactions import record_interaction
+from storage.interactions import PUSH, record_interaction
 from storage.models import Contact
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,7 @@ class ChannelOutbox:
             if contact is None:
                 return
             for reply in replies:
-                record_interaction(
-                    session, contact.id, "out", "text", self._clock(), text=reply.text
-                )
+                record_interaction(session, contact.id, "out", PUSH, self._clock(), text=reply.text)
         deliverer = self._channels.get(contact.channel)
         if deliverer is None:
             log.warning("no channel %s to reach contact %s", contact.channel, contact_id)

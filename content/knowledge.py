@@ -24,6 +24,8 @@ def officer_entry(
 ) -> Entry:
     """An officer's saved answer as a knowledge entry, its source naming the officer."""
     day = written_at.strftime("%d/%m/%Y")
+    who_vi = f"Cán bộ {author}" if author else "Cán bộ phụ trách"
+    who_en = f"officer {author}" if author else "the officer in charge"
     return Entry(
         id=f"{OFFICER_PREFIX}{row_id}",
         campaign="officers",
@@ -32,10 +34,10 @@ def officer_entry(
         questions=(question,),
         answer={"vi": answer, "en": answer},
         source={
-            "vi": f"Cán bộ {author} trả lời ngày {day}",
-            "en": f"Answered by officer {author} on {day}",
+            "vi": f"{who_vi} trả lời ngày {day}",
+            "en": f"Answered by {who_en} on {day}",
         },
-        author=author,
+        author=author or "officer",
         written_on=written_at.date(),
     )
 

@@ -41,6 +41,8 @@ NAMED_PROVINCE_BONUS = 0.03
 # At or above ANSWER_AT the bot answers; from SUGGEST_AT it offers "Ý bạn là…?".
 ANSWER_AT = 0.44
 SUGGEST_AT = 0.3
+# A question needs this many meaningful words to be answered outright.
+MIN_WORDS = 2
 
 # Function words that say nothing about which answer is meant.
 STOPWORDS = frozenset(
@@ -229,9 +231,21 @@ class KnowledgeIndex:
         similarity = max(SIMILARITY(folded, q) for q in self._question_words[doc]) / 100
         return W_STRENGTH * strength + W_COVERAGE * coverage + W_SIMILARITY * similarity
 
+    def _enough_to_answer(self, question: str) -> bool:
+        """Two meaningful words, or one real term asked as a question ("ocop là gì");
+        a lone number or word ("3", "vâng") is too little to answer outright."""
+        typed = words(question)
+        meaningful = {w for w in typed if w not in STOPWORDS and w not in self._province_tokens}
+        if len(meaningful) >= MIN_WORDS:
+            return True
+        return len(meaningful) == 1 and not next(iter(meaningful)).isdigit() and len(typed) > 1
+
     def answer(self, question: str, province: str | None) -> Answer:
         """Answer when confident; otherwise the closest suggestions, possibly none."""
         matches = self.search(question, province)
+        if not self._enough_to_answer(question):
+            # "3", "ok", "chào": too little to be sure of anything; suggest at most.
+            return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))
         if matches and matches[0].confidence >= ANSWER_AT:
             return Answer(matches[0], tuple(matches[1:4]))
         return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))

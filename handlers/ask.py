@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from content.i18n import N_
 from content.kb import Entry
+from content.vietnamese import fold
 from handlers.engine import Journey
 from handlers.officer import covers
 from handlers.types import Button, Reply, Turn
@@ -45,11 +46,34 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+# What people say that is not a question, folded; answered kindly, never searched.
+GREETINGS = {"xin chao", "chao", "chao ban", "chao bot", "alo", "hello", "hi", "chao ad"}
+THANKS = {"cam on", "cam on ban", "cam on nhieu", "thanks", "thank you", "tks", "cam on a"}
+ACKNOWLEDGEMENTS = {"ok", "oke", "okay", "vang", "da", "u", "uh", "um", "duoc", "dc", "co"}
+
+
+def small_talk(turn: Turn, question: str) -> list[Reply] | None:
+    """A friendly answer to a greeting, thanks or a bare "ok"/number; None for a question."""
+    said = fold(question).strip(" .!?,").replace("  ", " ")
+    _ = turn._
+    if said in GREETINGS:
+        return turn.menu_reply(_("Chào bạn! Bạn cứ gõ câu hỏi về phong trào, hoặc chọn bên dưới."))
+    if said in THANKS:
+        return turn.menu_reply(_("Không có chi! Bạn cần gì thêm cứ hỏi nhé."))
+    if said in ACKNOWLEDGEMENTS or said.isdigit():
+        return turn.menu_reply(_("Bạn gõ câu hỏi đầy đủ giúp mình, hoặc chọn bên dưới nhé."))
+    return None
+
+
 async def answer_question(turn: Turn, question: str) -> list[Reply]:
     """Answer `question` from the knowledge base, or offer suggestions or a person."""
     _ = turn._
     if not has_words(question):
         return turn.menu_reply(_("Bạn gõ câu hỏi bằng chữ giúp mình nhé, ví dụ: “OCOP là gì?”"))
+    chat = small_talk(turn, question)
+    if chat is not None:
+        turn.finish()
+        return chat
     result = turn.services.knowledge.index.answer(question, turn.province)
     if result.best is not None:
         turn.finish()
@@ -64,7 +88,8 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
         Reply(
             _(
                 "Mình chưa có câu trả lời chắc chắn cho câu này. Bạn muốn gửi câu hỏi "
-                "cho cán bộ phụ trách không? Cán bộ sẽ trả lời bạn ngay tại đây."
+                "cho cán bộ phụ trách không? Cán bộ sẽ thấy câu hỏi và tên hiển thị của "
+                "bạn, và trả lời bạn ngay tại đây."
             ),
             (handoff, Button("ask:nothanks", _("Không, cảm ơn"))),
         )

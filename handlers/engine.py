@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from content.i18n import Translator, normalise_language
@@ -30,6 +30,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 # Words people type instead of the command, folded to plain ASCII lower case.
 _CANCEL_WORDS = {"huy", "cancel", "thoi"}
+# Words that stop announcements wherever the person is (carrier-style opt-out). Folded,
+# "dừng" (stop) is "đúng" (right) and "dùng" (use), so only the exact word counts, or
+# DUNG typed in capitals as people do for SMS keywords.
+_STOP_WORDS = {"stop", "dừng", "dừng lại", "unsubscribe"}
+_STOP_CAPITALS = {"DUNG", "DUNG LAI"}
+
+
+def is_stop_word(text: str) -> bool:
+    """Whether `text` asks to stop announcements."""
+    bare = text.strip(" .!")
+    return bare.lower() in _STOP_WORDS or bare in _STOP_CAPITALS
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Journey:
     menu_label: str | None = None
     menu_order: int = 0
     help: Mapping[str, str] = field(default_factory=dict)
+    officer_only: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -94,21 +106,27 @@ class Engine:
                 self.commands[name] = handler
         self.fallback = fallback
         self._locks = KeyedLocks()
+        self._background: set[asyncio.Task[None]] = set()
 
-    def help_lines(self, translator: Translator) -> list[str]:
-        """`/command – what it does` for every journey's commands, in menu order."""
-        ordered = sorted(self.journeys.values(), key=lambda j: j.menu_order)
+    def _offered(self, officer: bool) -> list[Journey]:
+        return sorted(
+            (j for j in self.journeys.values() if officer or not j.officer_only),
+            key=lambda j: j.menu_order,
+        )
+
+    def help_lines(self, translator: Translator, officer: bool = False) -> list[str]:
+        """`/command – what it does` for the journeys this person may use, in menu order."""
         return [
             f"/{command} – {translator.gettext(text)}"
-            for journey in ordered
+            for journey in self._offered(officer)
             for command, text in journey.help.items()
         ]
 
-    def main_menu(self, translator: Translator) -> tuple[Button, ...]:
-        """The menu buttons of every journey that has a menu entry, in menu order."""
-        items = sorted(
-            (j.menu_order, j.name, j.menu_label) for j in self.journeys.values() if j.menu_label
-        )
+    def main_menu(self, translator: Translator, officer: bool = False) -> tuple[Button, ...]:
+        """The menu buttons of the journeys this person may use, in menu order."""
+        items = [
+            (j.menu_order, j.name, j.menu_label) for j in self._offered(officer) if j.menu_label
+        ]
         return tuple(Button(f"{name}:open", translator.gettext(label)) for _, name, label in items)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -174,18 +192,22 @@ class Engine:
                     "out",
                     "text",
                     now,
-                    text=reply.text,
+                    text=reply.text if reply.loggable else None,
                     answer_id=reply.answer_id,
                     score=reply.score,
                 )
         for callback in turn.after_commit:
-            try:
-                await callback()
-            except Exception:
-                # The turn is committed and the message logged; a channel outage must not
-                # turn into an error reply to the person who acted.
-                log.exception("delivery after commit failed")
+            # In the background: the person who acted must not wait on another person's
+            # channel (retries, backoff), and a failure there is not theirs to see.
+            task = asyncio.create_task(_run_logged(callback))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return replies
+
+    async def drain(self) -> None:
+        """Wait for deliveries still in flight (at shutdown, and in tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
         if turn.incoming.button is not None:
@@ -204,12 +226,13 @@ class Engine:
             return await self._route_command(turn, command.group(1).lower(), command.group(2) or "")
         if turn.state.journey and fold(text) in _CANCEL_WORDS:
             return await self._route_command(turn, "huy", "")
+        if is_stop_word(text) and "huydangky" in self.commands:
+            turn.finish()
+            return await self.commands["huydangky"](turn)
         step = self.journeys.get(turn.state.journey or "")
         handler = step.steps.get(turn.state.step or "") if step else None
         if handler is not None:
             return await handler(turn)
-        if fold(text) in {"stop", "dung"} and "huydangky" in self.commands:
-            return await self.commands["huydangky"](turn)
         return await self.fallback(turn)
 
     def _typed_choice(self, turn: Turn, text: str) -> str | None:
@@ -255,6 +278,13 @@ class Engine:
             return turn.menu_reply(turn._("Lựa chọn này đã hết hạn. Bạn chọn lại từ menu nhé."))
         turn.args = argument
         return await handler(turn)
+
+
+async def _run_logged(callback: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await callback()
+    except Exception:
+        log.exception("delivery after commit failed")
 
 
 def _without_symbols(label: str) -> str:

@@ -3,8 +3,9 @@ person, delivered to the asker, and optionally saved as a new knowledge entry.""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from content.i18n import N_
 from content.knowledge import officer_entry
 from handlers.ask import short
 from handlers.engine import Journey
@@ -64,10 +65,21 @@ async def typed_answer(turn: Turn) -> list[Reply]:
     if question.status != "open":
         turn.finish()
         return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
-    question.status = "answered"
-    question.answer = answer
-    question.answered_at = turn.now
-    question.answered_by_contact_id = turn.contact.id
+    # Conditional, so two officers answering at once cannot both send an answer.
+    claimed = await turn.session.execute(
+        update(OfficerQuestion)
+        .where(OfficerQuestion.id == question.id, OfficerQuestion.status == "open")
+        .values(
+            status="answered",
+            answer=answer,
+            answered_at=turn.now,
+            answered_by_contact_id=turn.contact.id,
+        )
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        turn.finish()
+        return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
+    await turn.session.refresh(question)
     asker = await turn.session.get(Contact, question.contact_id)
     if asker is not None:
         words = turn.services.catalogs.translator(asker.language)
@@ -93,7 +105,9 @@ async def save_to_knowledge(turn: Turn) -> list[Reply]:
     question = await _question_in_scope(turn, turn.args)
     if question.answer is None or question.knowledge_entry_id is not None:
         return [Reply(turn._("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
-    author = turn.contact.name or turn.contact.external_id
+    # Only a display name is ever published; a chat or session id would let anyone
+    # reach (or, on the web, impersonate) the officer.
+    author = turn.contact.name or ""
     row = KnowledgeEntry(
         province=question.province,
         topic="participate",
@@ -129,5 +143,9 @@ journey = Journey(
     commands={"hopthu": list_open},
     buttons={"open": list_open, "answer": start_answer, "save": save_to_knowledge},
     steps={"answering": typed_answer},
+    entry_actions=frozenset({"open"}),
+    menu_label=N_("📥 Hộp thư cán bộ"),
     menu_order=110,
+    officer_only=True,
+    help={"hopthu": N_("câu hỏi chờ cán bộ trả lời (cán bộ)")},
 )

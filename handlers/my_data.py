@@ -9,14 +9,19 @@ from sqlalchemy import delete, func, select
 from content.i18n import N_
 from content.provinces import load_provinces
 from content.vietnamese import fold
+from handlers.ask import HANDOFF_PURPOSE
 from handlers.engine import Journey
+from handlers.language import LANGUAGE_NAMES
 from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent
 from storage.interactions import recent_interactions
-from storage.models import Consent, Interaction
+from storage.models import Consent, Interaction, OfficerQuestion
 
-PURPOSE_LABELS = {ANNOUNCEMENTS: N_("nhận thông báo của phong trào")}
+PURPOSE_LABELS = {
+    ANNOUNCEMENTS: N_("nhận thông báo của phong trào"),
+    HANDOFF_PURPOSE: N_("gửi câu hỏi của bạn cho cán bộ trả lời"),
+}
 ROLE_LABELS = {
     "citizen": N_("người dân"),
     "member": N_("đoàn viên, hội viên"),
@@ -37,7 +42,9 @@ async def show(turn: Turn) -> list[Reply]:
     lines = [
         _("Dữ liệu mình đang lưu về bạn:"),
         _("• Tên hiển thị: {name}").format(name=contact.name or "—"),
-        _("• Ngôn ngữ: {language}").format(language=contact.language),
+        _("• Ngôn ngữ: {language}").format(
+            language=LANGUAGE_NAMES.get(contact.language, contact.language)
+        ),
         _("• Tỉnh: {province}").format(
             province=province.name(turn.translator.language) if province else "—"
         ),
@@ -66,17 +73,28 @@ async def download(turn: Turn) -> list[Reply]:
     consents = (
         await turn.session.scalars(select(Consent).where(Consent.contact_id == contact.id))
     ).all()
-    messages = await recent_interactions(turn.session, contact.id, limit=200)
+    messages = await recent_interactions(turn.session, contact.id, limit=None)
+    questions = (
+        await turn.session.scalars(
+            select(OfficerQuestion).where(OfficerQuestion.contact_id == contact.id)
+        )
+    ).all()
     export = {
         "contact": {
             "channel": contact.channel,
             "name": contact.name,
             "language": contact.language,
             "province": contact.province,
+            "area": contact.area,
             "role": contact.role,
+            "organisation": contact.organisation,
             "subscribed": contact.subscribed,
             "created_at": contact.created_at.isoformat(),
         },
+        "questions_to_officers": [
+            {"at": q.created_at.isoformat(), "question": q.text, "answer": q.answer}
+            for q in questions
+        ],
         "consents": [
             {
                 "purpose": c.purpose,
@@ -91,7 +109,8 @@ async def download(turn: Turn) -> list[Reply]:
         ],
     }
     body = json.dumps(export, ensure_ascii=False, indent=1)
-    return [Reply(turn._("Dữ liệu của bạn (200 tin gần nhất):") + "\n" + body)]
+    # The export is not logged again: that would copy every message once more.
+    return [Reply(turn._("Toàn bộ dữ liệu của bạn:") + "\n" + body, loggable=False)]
 
 
 async def choose_withdrawal(turn: Turn) -> list[Reply]:
@@ -137,11 +156,16 @@ async def confirm_typed(turn: Turn) -> list[Reply]:
 
 
 async def erase(turn: Turn) -> list[Reply]:
-    """Delete messages and consents and clear the profile; the bare identity row stays so
-    the person can keep chatting, and this exchange itself is not logged."""
+    """Delete messages and questions and clear the profile; every consent is withdrawn
+    but its record kept, as evidence of what was agreed and when it ended. The bare
+    identity row stays so the person can keep chatting; this exchange is not logged."""
     contact = turn.contact
     await turn.session.execute(delete(Interaction).where(Interaction.contact_id == contact.id))
-    await turn.session.execute(delete(Consent).where(Consent.contact_id == contact.id))
+    await turn.session.execute(
+        delete(OfficerQuestion).where(OfficerQuestion.contact_id == contact.id)
+    )
+    for consent in await active_consents(turn.session, contact.id):
+        consent.withdrawn_at = turn.now
     contact.name = None
     contact.province = None
     contact.area = None

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from content.i18n import N_
+from content.provinces import load_provinces
 from handlers.engine import Journey
 from handlers.errors import NotAuthorized
 from handlers.types import Reply, Turn
@@ -18,13 +20,20 @@ from storage.models import Contact, Interaction
 
 MAX_CODE_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
-OFFICER_ROLES = ("officer", "admin")
 
 
 def require_officer(turn: Turn) -> None:
     """Raise NotAuthorized unless the contact is an officer or admin."""
-    if not (turn.is_admin or turn.contact.role in OFFICER_ROLES):
+    if not turn.is_officer:
         raise NotAuthorized()
+
+
+def area_name(turn: Turn, area: str | None) -> str:
+    """An area as a person reads it: the province's name, or "toàn tỉnh" for everywhere."""
+    if area is None:
+        return turn._("toàn tỉnh")
+    province = load_provinces().get(area)
+    return province.name(turn.translator.language) if province else area
 
 
 def covers(officer_area: str | None, province: str | None, area: str | None) -> bool:
@@ -86,7 +95,7 @@ async def redeem(turn: Turn) -> list[Reply]:
     audit(turn, "role.granted", target=actor_label(contact), role=invite.role, area=invite.area)
     return turn.menu_reply(
         _("Xác nhận xong! Bạn là cán bộ phụ trách {area}. Gõ /help để xem các lệnh cán bộ.").format(
-            area=invite.area or _("toàn tỉnh")
+            area=area_name(turn, invite.area)
         )
     )
 
@@ -148,6 +157,12 @@ journey = Journey(
         "thongbao": compose_broadcast,
     },
     menu_order=100,
+    officer_only=True,
+    help={
+        "thongke": N_("số liệu người dùng, tin nhắn (cán bộ)"),
+        "duyet": N_("hồ sơ đề cử chờ duyệt (cán bộ)"),
+        "thongbao": N_("soạn thông báo (cán bộ)"),
+    },
 )
 
 OFFICER_COMMANDS = ("duyet", "hopthu", "thongbao", "thongke")

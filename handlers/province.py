@@ -5,8 +5,12 @@ from __future__ import annotations
 from content.i18n import N_
 from content.provinces import load_provinces
 from content.vietnamese import fold
+from handlers.ask import answer_question
 from handlers.engine import Journey
 from handlers.types import Button, Reply, Turn
+
+# A province name is one or two words; three or more typed at this step are a question.
+QUESTION_WORDS = 3
 
 
 def ask_province(turn: Turn, intro: str | None = None) -> list[Reply]:
@@ -32,7 +36,8 @@ async def choose_by_button(turn: Turn) -> list[Reply]:
 
 
 async def choose_by_text(turn: Turn) -> list[Reply]:
-    """A typed name ("quang tri", "An Giang") works as well as the button."""
+    """A typed name ("quang tri", "An Giang") works as well as the button; a question
+    typed instead is answered (for the default province) rather than lost."""
     typed = fold(turn.incoming.text or "").strip()
     for slug in turn.services.provinces:
         province = load_provinces()[slug]
@@ -41,6 +46,9 @@ async def choose_by_text(turn: Turn) -> list[Reply]:
         }
         if typed in names or typed == slug:
             return _set_province(turn, slug)
+    if len(typed.split()) >= QUESTION_WORDS:
+        turn.finish()
+        return await answer_question(turn, turn.incoming.text or "")
     reply = ask_province(turn)
     return [Reply(turn._("Mình chưa nhận ra tỉnh này.") + "\n" + reply[0].text, reply[0].buttons)]
 

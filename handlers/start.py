@@ -12,8 +12,14 @@ async def start(turn: Turn) -> list[Reply]:
     """`/start`: leave any flow, greet, ask the province once, then show the menu."""
     turn.finish()
     _ = turn._
-    greeting = _(
-        "Xin chào! Mình là trợ lý Chung Sức của phong trào “chung sức xây dựng nông thôn mới”."
+    greeting = "\n".join(
+        [
+            _(
+                "Xin chào! Mình là trợ lý Chung Sức của phong trào “chung sức xây dựng "
+                "nông thôn mới”."
+            ),
+            _("Mình lưu tin nhắn để trả lời bạn; xem hoặc xóa bất cứ lúc nào bằng /dulieu."),
+        ]
     )
     if turn.contact.province is None and len(turn.services.provinces) > 1:
         return ask_province(turn, intro=greeting)

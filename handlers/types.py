@@ -48,6 +48,8 @@ class Reply:
     answer_id: str | None = None
     score: float | None = None
     language: str = "vi"
+    # False for replies that only repeat stored data (an export): logged without text.
+    loggable: bool = True
 
 
 class Outbox(Protocol):
@@ -60,9 +62,9 @@ class Outbox(Protocol):
 class Guide(Protocol):
     """What the engine tells journeys about the whole bot: its menu and its commands."""
 
-    def main_menu(self, translator: Translator) -> tuple[Button, ...]: ...
+    def main_menu(self, translator: Translator, officer: bool) -> tuple[Button, ...]: ...
 
-    def help_lines(self, translator: Translator) -> list[str]: ...
+    def help_lines(self, translator: Translator, officer: bool) -> list[str]: ...
 
 
 class Clock(Protocol):
@@ -112,13 +114,18 @@ class Turn:
     def is_admin(self) -> bool:
         return (self.contact.channel, self.contact.external_id) in self.services.admins
 
+    @property
+    def is_officer(self) -> bool:
+        """Officers and admins: the people officer commands are for."""
+        return self.is_admin or self.contact.role in ("officer", "admin")
+
     def main_menu(self) -> tuple[Button, ...]:
         """The main menu buttons in the contact's language."""
-        return self.guide.main_menu(self.translator) if self.guide else ()
+        return self.guide.main_menu(self.translator, self.is_officer) if self.guide else ()
 
     def help_lines(self) -> list[str]:
         """One line per command the deployment offers, in the contact's language."""
-        return self.guide.help_lines(self.translator) if self.guide else []
+        return self.guide.help_lines(self.translator, self.is_officer) if self.guide else []
 
     def menu_reply(self, text: str) -> list[Reply]:
         """`text` followed by the main menu."""

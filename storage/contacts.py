@@ -45,6 +45,8 @@ async def get_or_create_contact(
         contact = await find_contact(session, channel, external_id)
         assert contact is not None
     contact.last_seen_at = now
+    # Whoever writes to us can be written to: a block or a failed send is over.
+    contact.blocked = False
     if name and contact.name != name:
         contact.name = name
     return contact

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Interaction
 
+# The kind of an outgoing message sent outside a turn (officer answer, announcement).
+PUSH = "push"
 # Longer texts are refused before they reach a journey; the log keeps this much of them.
 MAX_LOGGED_TEXT = 4000
 
@@ -41,9 +43,9 @@ def record_interaction(
 
 
 async def recent_interactions(
-    session: AsyncSession, contact_id: int, limit: int = 50
+    session: AsyncSession, contact_id: int, limit: int | None = 50
 ) -> list[Interaction]:
-    """The contact's latest interactions, oldest first."""
+    """The contact's latest interactions (all of them with `limit=None`), oldest first."""
     result = await session.execute(
         select(Interaction)
         .where(Interaction.contact_id == contact_id)
@@ -51,3 +53,26 @@ async def recent_interactions(
         .limit(limit)
     )
     return list(reversed(result.scalars().all()))
+
+
+async def latest_interaction_id(session: AsyncSession, contact_id: int) -> int:
+    """The id of the contact's newest interaction, 0 when there is none."""
+    latest = await session.scalar(
+        select(func.max(Interaction.id)).where(Interaction.contact_id == contact_id)
+    )
+    return int(latest or 0)
+
+
+async def pushed_after(session: AsyncSession, contact_id: int, after_id: int) -> list[Interaction]:
+    """Messages pushed to the contact outside a conversation turn (officer answers,
+    announcements) with an id above `after_id`, oldest first."""
+    result = await session.execute(
+        select(Interaction)
+        .where(
+            Interaction.contact_id == contact_id,
+            Interaction.kind == PUSH,
+            Interaction.id > after_id,
+        )
+        .order_by(Interaction.id)
+    )
+    return list(result.scalars().all())

@@ -108,3 +108,16 @@ def test_run_serves_the_web_chat_and_stops_on_sigterm(cli_env: dict[str, str]) -
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+def test_unreachable_channel_stops_run_with_a_clear_message(cli_env: dict[str, str]) -> None:
+    env = {
+        **cli_env,
+        "WEB_PORT": "0",
+        "ZALO_BOT_TOKEN": "1:abc",
+        "ZALO_BASE_URL": "http://127.0.0.1:9/bot",
+    }
+    result = cli("run", env=env)
+    assert result.returncode == 2
+    assert "ZALO_BASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr

@@ -134,8 +134,9 @@ async def test_delete_my_data_erases_messages_and_profile(chat: Chat, app: Chung
             .select_from(Interaction)
             .where(Interaction.contact_id == contact.id)
         )
-        consents = await session.scalar(select(func.count()).select_from(Consent))
-    assert left == 0 and consents == 0
+        consents = (await session.scalars(select(Consent))).all()
+    assert left == 0
+    assert consents and all(c.withdrawn_at is not None for c in consents), "kept as evidence"
 
 
 async def test_every_message_in_and_out_is_logged(chat: Chat, app: ChungSuc) -> None:
@@ -182,3 +183,38 @@ async def test_people_are_served_independently(app: ChungSuc) -> None:
     await lan.press("language:set:en")
     await minh.say("/help")
     assert minh.text.startswith("Các lệnh")
+
+
+async def test_citizen_help_and_menu_hide_officer_commands(chat: Chat) -> None:
+    await chat.say("/help")
+    assert "/hopthu" not in chat.text and "/thongke" not in chat.text
+    assert "inbox:open" not in chat.button_ids()
+
+
+async def test_stop_word_unsubscribes_even_mid_flow(chat: Chat, app: ChungSuc) -> None:
+    await chat.say("/dangky")
+    await chat.say("gia lua hom nay")
+    await chat.say("DỪNG")
+    assert "Đã ngừng" in chat.text
+    assert not (await contact_of(app, chat)).subscribed
+
+
+async def test_dung_meaning_right_does_not_unsubscribe(chat: Chat, app: ChungSuc) -> None:
+    await chat.say("/dangky")
+    await chat.say("đúng")
+    assert (await contact_of(app, chat)).subscribed
+
+
+async def test_greetings_and_thanks_get_a_friendly_answer(chat: Chat) -> None:
+    await chat.say("Xin chào")
+    assert chat.text.startswith("Chào bạn!")
+    await chat.say("cảm ơn")
+    assert chat.text.startswith("Không có chi")
+    await chat.say("3")
+    assert "📄" not in chat.text
+
+
+async def test_question_typed_at_province_step_is_answered(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.say("ocop la gi vay")
+    assert "OCOP" in chat.text and "📄" in chat.text

@@ -93,13 +93,46 @@ async def test_later_messages_reach_the_open_page(served, http) -> None:
         await stream.content.readline()
         await asyncio.sleep(0.05)
         await app.outbox.send(contact.id, [Reply("Cán bộ đã trả lời bạn.")])
-        line = b""
-        while not line.startswith(b"data:"):
-            line = await asyncio.wait_for(stream.content.readline(), 5)
-    assert json.loads(line[5:])["text"] == "Cán bộ đã trả lời bạn."
+        event = await read_event(stream)
+    assert event["data"]["text"] == "Cán bộ đã trả lời bạn."
     async with http.get(f"{base}/api/chat/history", params={"session_id": SESSION}) as response:
-        history = (await response.json())["messages"]
-    assert history[-1] == {"direction": "out", "text": "Cán bộ đã trả lời bạn."}
+        history = await response.json()
+    assert history["messages"][-1]["text"] == "Cán bộ đã trả lời bạn."
+    assert history["last_id"] == int(event["id"])
+
+
+async def test_messages_sent_while_the_page_was_away_are_replayed(served, http) -> None:
+    app, base = served
+    await post(http, base, {"session_id": SESSION, "text": "/help"})
+    async with http.get(f"{base}/api/chat/history", params={"session_id": SESSION}) as response:
+        seen = (await response.json())["last_id"]
+    async with app.sessions() as session:
+        contact = await find_contact(session, "web", SESSION)
+    assert contact is not None
+    await app.outbox.send(contact.id, [Reply("Tin thứ nhất")])
+    await app.outbox.send(contact.id, [Reply("Tin thứ hai")])
+    params = {"session_id": SESSION, "after": str(seen)}
+    async with http.get(f"{base}/api/chat/events", params=params) as stream:
+        first, second = await read_event(stream), await read_event(stream)
+    assert [first["data"]["text"], second["data"]["text"]] == ["Tin thứ nhất", "Tin thứ hai"]
+    headers = {"Last-Event-ID": first["id"]}
+    async with http.get(
+        f"{base}/api/chat/events", params={"session_id": SESSION}, headers=headers
+    ) as stream:
+        assert (await read_event(stream))["data"]["text"] == "Tin thứ hai"
+
+
+async def read_event(stream: aiohttp.ClientResponse) -> dict:  # type: ignore[type-arg]
+    """The next server-sent event: its id and decoded data."""
+    event: dict = {}  # type: ignore[type-arg]
+    while True:
+        line = (await asyncio.wait_for(stream.content.readline(), 5)).decode().rstrip("\n")
+        if line.startswith("id: "):
+            event["id"] = line[4:]
+        elif line.startswith("data: "):
+            event["data"] = json.loads(line[6:])
+        elif not line and "data" in event:
+            return event
 
 
 async def test_healthz_reports_the_database(served, http) -> None:

@@ -207,6 +207,8 @@ class TelegramChannel:
             return web.Response(status=401)
         try:
             data = await request.json()
+            if not isinstance(data, dict):
+                return web.Response(status=400)
             update = Update.de_json(data, self.app.bot)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
             return web.Response(status=400)

@@ -125,7 +125,7 @@ class ZaloChannel:
     def dispatch(self, update: ZaloUpdate) -> None:
         """Handle an update in the background: one person's updates in order, different
         people in parallel, duplicates once."""
-        if not self._seen.first_time(update.dedup_key):
+        if update.message_id and not self._seen.first_time(update.dedup_key):
             return
         task = asyncio.create_task(self._handle(update))
         self._tasks.add(task)
