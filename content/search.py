@@ -116,8 +116,10 @@ class KnowledgeIndex:
         for keyword in entry.keywords:
             for token in tokens(keyword):
                 bag[token] += KEYWORD_WEIGHT
-        for token in tokens(entry.answer["vi"]):
-            bag[token] += ANSWER_WEIGHT
+        # Both languages' answers, so a question typed in English finds its entry too.
+        for language in ("vi", "en"):
+            for token in tokens(entry.answer.get(language, "")):
+                bag[token] += ANSWER_WEIGHT
         return bag
 
     @staticmethod

@@ -196,6 +196,8 @@ class Engine:
                     answer_id=reply.answer_id,
                     score=reply.score,
                 )
+        for hook in turn.on_commit:
+            hook()
         for callback in turn.after_commit:
             # In the background: the person who acted must not wait on another person's
             # channel (retries, backoff), and a failure there is not theirs to see.

@@ -100,9 +100,40 @@ async def typed_answer(turn: Turn) -> list[Reply]:
 
 
 async def save_to_knowledge(turn: Turn) -> list[Reply]:
-    """Make the question and its answer a knowledge entry, marked as officer-written."""
+    """Offer to save the answered question to the knowledge base, first asking for a
+    general phrasing: the asker's own words may name people or places."""
+    require_officer(turn)
+    _ = turn._
+    question = await _question_in_scope(turn, turn.args)
+    if question.answer is None or question.knowledge_entry_id is not None:
+        return [Reply(_("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
+    turn.begin("inbox", "phrasing", {"question_id": question.id})
+    return [
+        Reply(
+            _(
+                "Gõ lại câu hỏi theo cách chung, bỏ tên người, số điện thoại, địa chỉ "
+                "(hoặc /huy). Câu hỏi gốc: “{text}”"
+            ).format(text=question.text),
+            (Button(f"inbox:keep:{question.id}", _("Giữ nguyên câu hỏi gốc")),),
+        )
+    ]
+
+
+async def typed_phrasing(turn: Turn) -> list[Reply]:
+    require_officer(turn)
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    return await _save(turn, question, (turn.incoming.text or "").strip() or question.text)
+
+
+async def keep_phrasing(turn: Turn) -> list[Reply]:
     require_officer(turn)
     question = await _question_in_scope(turn, turn.args)
+    return await _save(turn, question, question.text)
+
+
+async def _save(turn: Turn, question: OfficerQuestion, phrasing: str) -> list[Reply]:
+    """Store the entry, marked as officer-written, and add it to the live index."""
+    turn.finish()
     if question.answer is None or question.knowledge_entry_id is not None:
         return [Reply(turn._("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
     # Only a display name is ever published; a chat or session id would let anyone
@@ -111,7 +142,7 @@ async def save_to_knowledge(turn: Turn) -> list[Reply]:
     row = KnowledgeEntry(
         province=question.province,
         topic="participate",
-        question=question.text,
+        question=phrasing,
         answer=question.answer,
         author=author,
         author_contact_id=turn.contact.id,
@@ -130,19 +161,20 @@ async def save_to_knowledge(turn: Turn) -> list[Reply]:
         author=author,
         written_at=row.created_at,
     )
-
-    async def publish() -> None:
-        turn.services.knowledge.add(entry)
-
-    turn.after_commit.append(publish)
+    turn.on_commit.append(lambda: turn.services.knowledge.add(entry))
     return [Reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))]
 
 
 journey = Journey(
     name="inbox",
     commands={"hopthu": list_open},
-    buttons={"open": list_open, "answer": start_answer, "save": save_to_knowledge},
-    steps={"answering": typed_answer},
+    buttons={
+        "open": list_open,
+        "answer": start_answer,
+        "save": save_to_knowledge,
+        "keep": keep_phrasing,
+    },
+    steps={"answering": typed_answer, "phrasing": typed_phrasing},
     entry_actions=frozenset({"open"}),
     menu_label=N_("📥 Hộp thư cán bộ"),
     menu_order=110,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from content.i18n import N_
 from content.provinces import load_provinces
@@ -76,6 +76,7 @@ async def redeem(turn: Turn) -> list[Reply]:
             contact.code_attempts_since = turn.now
             contact.failed_code_attempts = 0
         contact.failed_code_attempts += 1
+        audit(turn, "invite.refused", attempts=contact.failed_code_attempts)
         return [Reply(_("Mã không dùng được. Bạn kiểm tra lại mã hoặc xin mã mới."))]
     contact.failed_code_attempts = 0
     contact.code_attempts_since = None
@@ -105,26 +106,38 @@ async def statistics(turn: Turn) -> list[Reply]:
     require_officer(turn)
     _ = turn._
     session = turn.session
-    contacts = await session.scalar(select(func.count()).select_from(Contact)) or 0
+    # An officer of one province sees that province's people (by their chosen province).
+    scope = Contact.province == turn.contact.area if turn.contact.area else true()
+    contacts = await session.scalar(select(func.count()).select_from(Contact).where(scope)) or 0
     subscribers = (
-        await session.scalar(select(func.count()).select_from(Contact).where(Contact.subscribed))
+        await session.scalar(
+            select(func.count()).select_from(Contact).where(scope, Contact.subscribed)
+        )
         or 0
     )
     week = (
         await session.scalar(
             select(func.count())
             .select_from(Interaction)
-            .where(Interaction.direction == "in", Interaction.at >= turn.now - timedelta(days=7))
+            .join(Contact, Contact.id == Interaction.contact_id)
+            .where(
+                scope,
+                Interaction.direction == "in",
+                Interaction.at >= turn.now - timedelta(days=7),
+            )
         )
         or 0
     )
-    audit(turn, "stats.viewed")
+    audit(turn, "stats.viewed", area=turn.contact.area)
     number = turn.translator.number
+    area = area_name(turn, turn.contact.area)
     return [
         Reply(
             "\n".join(
                 [
-                    _("Số liệu đến {date}:").format(date=turn.translator.date(turn.now)),
+                    _("Số liệu {area} đến {date}:").format(
+                        area=area, date=turn.translator.date(turn.now)
+                    ),
                     _("• Người đã nhắn tin: {n}").format(n=number(contacts)),
                     _("• Người nhận thông báo: {n}").format(n=number(subscribers)),
                     _("• Tin nhắn đến trong 7 ngày: {n}").format(n=number(week)),

@@ -99,6 +99,9 @@ class Turn:
     guide: Guide | None = None
     args: str = ""
     forget: bool = False
+    # Run once the turn is committed: `on_commit` at once (in-process updates such as the
+    # search index), `after_commit` in the background (messages to other people).
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property

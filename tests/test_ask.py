@@ -72,6 +72,8 @@ async def test_handoff_reaches_officer_and_answer_comes_back(
     await staff.say("Bạn liên hệ UBND xã để đăng ký lớp dạy nghề nhé.")
     assert "Đã gửi câu trả lời" in staff.text
     await staff.press("inbox:save:1")
+    assert "cách chung" in staff.text
+    await staff.say("Muốn mở lớp dạy nghề đan lát ở xã thì xin hỗ trợ ở đâu?")
     assert "Đã lưu" in staff.text
 
     async with app.sessions() as session:
@@ -119,6 +121,7 @@ async def test_officer_saved_answer_survives_restart(
     await staff.press("inbox:answer:1")
     await staff.say("Chi hội họp vào ngày 15 hằng tháng.")
     await staff.press("inbox:save:1")
+    await staff.press("inbox:keep:1")
     again = ChungSuc(app.settings, clock=clock)
     await again.load_officer_knowledge()
     try:

@@ -49,8 +49,13 @@ async def test_officer_code_grants_role_once(chat: Chat, app: ChungSuc, clock: C
     await chat.say("/help")
     assert "/hopthu" in chat.text and "/thongke" in chat.text
     assert "inbox:open" in chat.button_ids()
+    for person, province in (("q" * 22, "quang-tri"), ("g" * 22, "an-giang")):
+        villager = Chat(app.engine, "web", person)
+        await villager.say("/start")
+        await villager.press(f"province:set:{province}")
     await chat.say("/thongke")
-    assert "Người đã nhắn tin: 1" in chat.text
+    assert "Số liệu Quảng Trị" in chat.text
+    assert "Người đã nhắn tin: 1" in chat.text, "only the officer's province"
     assert await audit_actions(app) == ["role.granted", "stats.viewed"]
 
     other = Chat(app.engine, "web", "o" * 22)
