@@ -30,6 +30,7 @@ QUESTION_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.8
 ANSWER_WEIGHT = 0.25
 RERANK = 8
+ANSWER_CACHE_SIZE = 4096
 # How confidence is made (see _confidence); weights and thresholds were chosen on
 # tests/data/kb_questions.yaml with tests/bench/kb_bench.py.
 W_STRENGTH = 0.3
@@ -97,6 +98,7 @@ class KnowledgeIndex:
         self._max_idf = math.log(1 + (count + 0.5) / 0.5)
         self._vocabulary = [t for t in self._postings if "_" not in t and len(t) >= 3]
         self._corrections: dict[str, str | None] = {}
+        self._answers: dict[tuple[str, str | None], Answer] = {}
         self._doc_tokens = [frozenset(bag) for bag in bags]
         self._doc_accented = [self._accented(entry) for entry in self.entries]
         self._province_tokens = frozenset(
@@ -243,7 +245,19 @@ class KnowledgeIndex:
         return len(meaningful) == 1 and not next(iter(meaningful)).isdigit() and len(typed) > 1
 
     def answer(self, question: str, province: str | None) -> Answer:
-        """Answer when confident; otherwise the closest suggestions, possibly none."""
+        """Answer when confident; otherwise the closest suggestions, possibly none.
+        Villagers ask the same things over and over, so answers are remembered; an index
+        is rebuilt (and the memory dropped) whenever officers add knowledge."""
+        key = (question, province)
+        cached = self._answers.get(key)
+        if cached is None:
+            if len(self._answers) >= ANSWER_CACHE_SIZE:
+                self._answers.clear()
+            cached = self._answers[key] = self.compute_answer(question, province)
+        return cached
+
+    def compute_answer(self, question: str, province: str | None) -> Answer:
+        """The answer, worked out afresh (what `answer` remembers)."""
         matches = self.search(question, province)
         if not self._enough_to_answer(question):
             # "3", "ok", "chào": too little to be sure of anything; suggest at most.

@@ -19,9 +19,9 @@ from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
 from handlers.errors import DomainError
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
-from storage.contacts import get_or_create_contact
-from storage.interactions import record_interaction
-from storage.states import load_state
+from storage.contacts import get_or_create_contact, touch_contact
+from storage.interactions import interaction_row, record_interactions
+from storage.states import contact_and_state, new_state
 
 log = logging.getLogger(__name__)
 
@@ -142,27 +142,27 @@ class Engine:
                 return await self._handle(incoming, failure=DomainError())
 
     async def _handle(self, incoming: Incoming, failure: DomainError | None) -> list[Reply]:
+        # One read (contact with state), at most one update, one insert of both sides
+        # of the exchange, one commit: this runs for every message on every channel.
         now = self.services.clock()
         async with self.services.sessions.begin() as session:
-            contact = await get_or_create_contact(
-                session,
-                incoming.channel,
-                incoming.external_id,
-                now=now,
-                name=incoming.name,
-                language=normalise_language(incoming.language_hint),
-            )
-            state = await load_state(session, contact.id, now)
+            found = await contact_and_state(session, incoming.channel, incoming.external_id)
+            if found is None:
+                contact = await get_or_create_contact(
+                    session,
+                    incoming.channel,
+                    incoming.external_id,
+                    now=now,
+                    name=incoming.name,
+                    language=normalise_language(incoming.language_hint),
+                )
+                state = None
+            else:
+                contact, state = found
+                touch_contact(contact, now, incoming.name)
+            if state is None:
+                state = new_state(session, contact.id, now)
             text = clean_text(incoming.text) if incoming.text is not None else None
-            record_interaction(
-                session,
-                contact.id,
-                "in",
-                _kind(incoming, text),
-                now,
-                text=text,
-                button_id=incoming.button,
-            )
             turn = Turn(
                 incoming,
                 contact,
@@ -172,6 +172,7 @@ class Engine:
                 self.services.catalogs.translator(contact.language),
                 guide=self,
             )
+            before = (state.journey, state.step, state.data, state.offered)
             if failure is None:
                 replies = await self._route(turn, text)
             else:
@@ -183,11 +184,23 @@ class Engine:
                 return replies
             # Labels are kept too: a person may type a label, or its number on channels
             # that show buttons as a numbered list, and it must map back after a restart.
-            state.offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
-            state.updated_at = now
-            for reply in replies:
-                record_interaction(
-                    session,
+            offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
+            if offered != state.offered:
+                state.offered = offered
+            if (state.journey, state.step, state.data, state.offered) != before:
+                state.updated_at = now
+            rows = [
+                interaction_row(
+                    contact.id,
+                    "in",
+                    _kind(incoming, text),
+                    now,
+                    text=text,
+                    button_id=incoming.button,
+                )
+            ]
+            rows += [
+                interaction_row(
                     contact.id,
                     "out",
                     "text",
@@ -196,6 +209,9 @@ class Engine:
                     answer_id=reply.answer_id,
                     score=reply.score,
                 )
+                for reply in replies
+            ]
+            await record_interactions(session, rows)
         for hook in turn.on_commit:
             hook()
         for callback in turn.after_commit:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Contact
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 async def get_or_create_contact(
@@ -44,12 +46,20 @@ async def get_or_create_contact(
         await session.execute(insert(Contact).values(**values).on_conflict_do_nothing())
         contact = await find_contact(session, channel, external_id)
         assert contact is not None
-    contact.last_seen_at = now
+    touch_contact(contact, now, name)
+    return contact
+
+
+def touch_contact(contact: Contact, now: datetime, name: str | None) -> None:
+    """Note that the contact wrote to us. Unchanged values write nothing, and last-seen is
+    kept to the nearest few minutes, so a returning person's turn usually updates no row."""
+    if now - contact.last_seen_at > LAST_SEEN_RESOLUTION:
+        contact.last_seen_at = now
     # Whoever writes to us can be written to: a block or a failed send is over.
-    contact.blocked = False
+    if contact.blocked:
+        contact.blocked = False
     if name and contact.name != name:
         contact.name = name
-    return contact
 
 
 async def find_contact(session: AsyncSession, channel: str, external_id: str) -> Contact | None:

@@ -34,7 +34,13 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # SQLite has one writer at a time. One connection serialises the service's own
+        # turns in Python, where waiting is cheap and fair, instead of letting several
+        # connections poll the file lock and time out ("database is locked") under a burst.
+        # Sessions always end their own transactions, so the pool's reset is not needed.
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

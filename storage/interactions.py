@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Interaction
@@ -13,6 +14,36 @@ from storage.models import Interaction
 PUSH = "push"
 # Longer texts are refused before they reach a journey; the log keeps this much of them.
 MAX_LOGGED_TEXT = 4000
+
+
+def interaction_row(
+    contact_id: int,
+    direction: str,
+    kind: str,
+    at: datetime,
+    *,
+    text: str | None = None,
+    button_id: str | None = None,
+    answer_id: str | None = None,
+    score: float | None = None,
+) -> dict[str, Any]:
+    """One interaction as column values, for `record_interactions`."""
+    return {
+        "contact_id": contact_id,
+        "direction": direction,
+        "kind": kind,
+        "text": text[:MAX_LOGGED_TEXT] if text is not None else None,
+        "button_id": button_id,
+        "answer_id": answer_id,
+        "score": score,
+        "at": at,
+    }
+
+
+async def record_interactions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert a turn's interactions in one statement (no ids fetched back)."""
+    if rows:
+        await session.execute(insert(Interaction), rows)
 
 
 def record_interaction(
@@ -29,14 +60,16 @@ def record_interaction(
 ) -> Interaction:
     """Add one interaction to the unit of work."""
     row = Interaction(
-        contact_id=contact_id,
-        direction=direction,
-        kind=kind,
-        text=text[:MAX_LOGGED_TEXT] if text is not None else None,
-        button_id=button_id,
-        answer_id=answer_id,
-        score=score,
-        at=at,
+        **interaction_row(
+            contact_id,
+            direction,
+            kind,
+            at,
+            text=text,
+            button_id=button_id,
+            answer_id=answer_id,
+            score=score,
+        )
     )
     session.add(row)
     return row
