@@ -114,12 +114,19 @@ class Engine:
             key=lambda j: j.menu_order,
         )
 
+    def commands_help(self, officer: bool = False) -> list[tuple[str, str]]:
+        """(command, untranslated description) for the journeys this person may use."""
+        return [
+            (command, text)
+            for journey in self._offered(officer)
+            for command, text in journey.help.items()
+        ]
+
     def help_lines(self, translator: Translator, officer: bool = False) -> list[str]:
         """`/command – what it does` for the journeys this person may use, in menu order."""
         return [
             f"/{command} – {translator.gettext(text)}"
-            for journey in self._offered(officer)
-            for command, text in journey.help.items()
+            for command, text in self.commands_help(officer)
         ]
 
     def main_menu(self, translator: Translator, officer: bool = False) -> tuple[Button, ...]:

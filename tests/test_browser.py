@@ -74,3 +74,17 @@ async def test_person_chooses_province_asks_and_subscribes(page) -> None:  # typ
 
     await tab.reload()
     await tab.get_by_text("80% số xã đạt chuẩn").wait_for()
+
+
+async def test_page_follows_the_chosen_language(page) -> None:  # type: ignore[no-untyped-def]
+    tab, url = page
+    await tab.goto(url)
+    await tab.get_by_text("Xin chào!").wait_for()
+    await tab.get_by_role("button", name="An Giang").click()
+    await tab.get_by_role("button", name="🌐 Ngôn ngữ / Language").last.click()
+    await tab.get_by_role("button", name="English").click()
+    await tab.get_by_text("Switched to English.").wait_for()
+    assert await tab.get_by_role("button", name="Send").count() == 1
+    assert await tab.get_by_label("Message").get_attribute("placeholder") == (
+        "Type a question or a command…"
+    )

@@ -40,18 +40,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
-# The commands shown in Telegram's menu, in order; descriptions are catalog messages.
-MENU_COMMANDS = (
-    ("start", "bắt đầu lại, về menu chính"),
-    ("hoi", "hỏi về phong trào (hoặc gõ thẳng câu hỏi)"),
-    ("timhieu", "tìm hiểu theo chủ đề"),
-    ("dangky", "nhận thông báo của phong trào"),
-    ("huydangky", "ngừng nhận thông báo (hoặc gõ DỪNG)"),
-    ("dulieu", "xem, tải, xóa dữ liệu của bạn, rút lại đồng ý"),
-    ("ngonngu", "đổi ngôn ngữ (Tiếng Việt / English)"),
-    ("tinh", "đổi tỉnh"),
-    ("help", "xem các lệnh"),
-)
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -193,7 +181,8 @@ class TelegramChannel:
     async def _publish_commands(self) -> None:
         for language in LANGUAGES:
             _ = self._catalogs.translator(language).gettext
-            commands = [BotCommand(name, _(text)) for name, text in MENU_COMMANDS]
+            # The same commands and words as /help gives a citizen.
+            commands = [BotCommand(name, _(text)) for name, text in self._engine.commands_help()]
             # The default list (no language) is Vietnamese, for clients in other languages.
             await self.app.bot.set_my_commands(commands, language_code=language)
             if language == "vi":

@@ -104,7 +104,10 @@ class WebChat:
         else:
             return _bad_request("Send either text or button.")
         replies = await self._engine.handle(incoming)
-        return web.json_response({"replies": [reply_json(r) for r in replies]}, dumps=_dumps)
+        language = replies[-1].language if replies else "vi"
+        return web.json_response(
+            {"replies": [reply_json(r) for r in replies], "language": language}, dumps=_dumps
+        )
 
     async def history(self, request: web.Request) -> web.Response:
         """The latest messages of a session, so a reloaded page shows the conversation."""
@@ -120,7 +123,12 @@ class WebChat:
             if row.text and row.kind != "button"
         ]
         return web.json_response(
-            {"messages": messages, "last_id": rows[-1].id if rows else 0}, dumps=_dumps
+            {
+                "messages": messages,
+                "last_id": rows[-1].id if rows else 0,
+                "language": contact.language if contact else "vi",
+            },
+            dumps=_dumps,
         )
 
     async def events(self, request: web.Request) -> web.StreamResponse:
