@@ -19,7 +19,7 @@ from content.i18n import Catalogs
 from content.kb import load_knowledge
 from content.knowledge import Knowledge, officer_entry
 from content.provinces import load_provinces
-from handlers.engine import Engine
+from handlers.engine import Engine, KeyedLocks
 from handlers.registry import build_engine
 from handlers.types import Services
 from storage.db import create_engine, create_sessions, ping
@@ -27,6 +27,10 @@ from storage.migrate import upgrade
 from storage.models import KnowledgeEntry, utcnow
 
 log = logging.getLogger(__name__)
+
+# How long shutdown waits for messages still being delivered (a platform asking us to
+# retry later must not hold SIGTERM hostage).
+DRAIN_SECONDS = 10.0
 
 
 class ChungSuc:
@@ -36,7 +40,8 @@ class ChungSuc:
         self.settings = settings
         self.db = create_engine(settings.database_url)
         self.sessions = create_sessions(self.db)
-        self.outbox = ChannelOutbox(self.sessions, clock)
+        locks = KeyedLocks()
+        self.outbox = ChannelOutbox(self.sessions, clock, locks)
         provinces = load_provinces()
         self.knowledge = Knowledge(load_knowledge(), list(provinces.values()))
         self.services = Services(
@@ -49,7 +54,9 @@ class ChungSuc:
             provinces=tuple(provinces),
             default_province=settings.default_province,
         )
-        self.engine: Engine = build_engine(self.services, numbered_channels=frozenset({"zalo"}))
+        self.engine: Engine = build_engine(
+            self.services, numbered_channels=frozenset({"zalo"}), locks=locks
+        )
         self.web = WebChat(self.engine, self.sessions)
         self.outbox.register("web", self.web)
         self.http = web.Application(client_max_size=256 * 1024)
@@ -128,13 +135,14 @@ class ChungSuc:
         """Stop taking requests, let deliveries in flight finish, stop the channels, close
         the database. HTTP goes first: a webhook update refused now is sent again by the
         platform later, whereas one accepted during shutdown could be lost."""
+        self.web.close_streams()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        await self.engine.drain()
+        await self.engine.drain(DRAIN_SECONDS)
         for channel in self.channels:
             await channel.stop()
-        await self.engine.drain()
+        await self.engine.drain(DRAIN_SECONDS)
         await self.db.dispose()
 
     async def _healthz(self, _request: web.Request) -> web.Response:

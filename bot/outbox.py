@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from handlers.engine import KeyedLocks
 from handlers.types import Reply
 from storage.db import Sessions
 from storage.interactions import PUSH, record_interaction
@@ -28,19 +29,29 @@ class ChannelOutbox:
     an officer said, and the web chat shows it from history when the page comes back.
     """
 
-    def __init__(self, sessions: Sessions, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, sessions: Sessions, clock: Callable[[], datetime], locks: KeyedLocks
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._channels: dict[str, Deliverer] = {}
+        # The engine's per-contact locks: a message for a person is logged between their
+        # turns, never interleaved, so ids follow commit order and the web chat's
+        # "after this id" cursor cannot skip one.
+        self._locks = locks
 
     def register(self, channel: str, deliverer: Deliverer) -> None:
         self._channels[channel] = deliverer
 
     async def send(self, contact_id: int, replies: Sequence[Reply]) -> None:
-        async with self._sessions.begin() as session:
+        async with self._sessions() as session:
             contact = await session.get(Contact, contact_id)
-            if contact is None:
-                return
+        if contact is None:
+            return
+        async with (
+            self._locks.get((contact.channel, contact.external_id)),
+            self._sessions.begin() as session,
+        ):
             for reply in replies:
                 record_interaction(session, contact.id, "out", PUSH, self._clock(), text=reply.text)
         deliverer = self._channels.get(contact.channel)

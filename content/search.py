@@ -49,7 +49,11 @@ MIN_WORDS = 2
 STOPWORDS = frozenset(
     "la gi bao nhieu the nao nhu co khong cua va cho toi minh em anh chi a oi nao o dau khi "
     "thi duoc ve voi nhung cac mot nay do de tu trong ra vay nhe a da se dang can muon hoi "
-    "biet xin cam on ban cau may ai sao vi".split()
+    "biet xin cam on ban cau may ai sao vi "
+    # English ones that do not collide with a folded Vietnamese syllable ("an", "to",
+    # "can" and "on" do: "An Giang", "tổ", "cán bộ", "cảm ơn").
+    "what is the of how many much when where who which does are was were with and or my "
+    "you for about there".split()
 )
 
 

@@ -8,6 +8,7 @@ was and nothing they sent is lost.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import unicodedata
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
-from handlers.errors import DomainError
+from handlers.errors import DomainError, NotFound
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from storage.contacts import get_or_create_contact, touch_contact
 from storage.interactions import interaction_row, record_interactions
@@ -94,6 +95,7 @@ class Engine:
         journeys: Iterable[Journey],
         fallback: Handler,
         numbered_channels: frozenset[str] = frozenset(),
+        locks: KeyedLocks | None = None,
     ) -> None:
         self.services = services
         self.numbered_channels = numbered_channels
@@ -105,7 +107,7 @@ class Engine:
                     raise ValueError(f"command /{name} is declared twice")
                 self.commands[name] = handler
         self.fallback = fallback
-        self._locks = KeyedLocks()
+        self._locks = locks or KeyedLocks()
         self._background: set[asyncio.Task[None]] = set()
 
     def _offered(self, officer: bool) -> list[Journey]:
@@ -179,16 +181,18 @@ class Engine:
                 self.services.catalogs.translator(contact.language),
                 guide=self,
             )
-            before = (state.journey, state.step, state.data, state.offered)
+            # A copy: a journey that edits its draft in place must still count as a change.
+            before = (state.journey, state.step, copy.deepcopy(state.data), state.offered)
             if failure is None:
                 replies = await self._route(turn, text)
             else:
-                # The journey's changes were rolled back; log the exchange and explain.
+                # The journey's changes were rolled back; log the exchange and explain. What
+                # the flow was about is gone, so staying in it would only repeat this.
+                if isinstance(failure, NotFound):
+                    turn.finish()
                 replies = turn.menu_reply(turn._(failure.message))
             language = turn.translator.language
             replies = [replace(reply, language=language) for reply in replies]
-            if turn.forget:
-                return replies
             # Labels are kept too: a person may type a label, or its number on channels
             # that show buttons as a numbered list, and it must map back after a restart.
             offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
@@ -196,6 +200,8 @@ class Engine:
                 state.offered = offered
             if (state.journey, state.step, state.data, state.offered) != before:
                 state.updated_at = now
+            if turn.forget:
+                return replies
             rows = [
                 interaction_row(
                     contact.id,
@@ -229,10 +235,17 @@ class Engine:
             task.add_done_callback(self._background.discard)
         return replies
 
-    async def drain(self) -> None:
-        """Wait for deliveries still in flight (at shutdown, and in tests)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+    async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait for deliveries still in flight (at shutdown, and in tests); after
+        `timeout` seconds the rest are cancelled."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._background:
+                    await asyncio.gather(*list(self._background), return_exceptions=True)
+        except TimeoutError:
+            for task in list(self._background):
+                task.cancel()
+            log.warning("shutdown cancelled %d deliveries still waiting", len(self._background))
 
     async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
         if turn.incoming.button is not None:

@@ -100,8 +100,9 @@ async def typed_answer(turn: Turn) -> list[Reply]:
 
 
 async def save_to_knowledge(turn: Turn) -> list[Reply]:
-    """Offer to save the answered question to the knowledge base, first asking for a
-    general phrasing: the asker's own words may name people or places."""
+    """Save an answered question to the knowledge base in two short steps: a general
+    question, then an answer fit for everyone. The asker's words and an answer written
+    to one person may name people or places; nothing is published unreviewed."""
     require_officer(turn)
     _ = turn._
     question = await _question_in_scope(turn, turn.args)
@@ -111,27 +112,54 @@ async def save_to_knowledge(turn: Turn) -> list[Reply]:
     return [
         Reply(
             _(
-                "Gõ lại câu hỏi theo cách chung, bỏ tên người, số điện thoại, địa chỉ "
-                "(hoặc /huy). Câu hỏi gốc: “{text}”"
+                "Viết lại câu hỏi cho khái quát (bỏ tên người, số điện thoại, địa chỉ), "
+                "hoặc /huy. Câu hỏi gốc: “{text}”"
             ).format(text=question.text),
-            (Button(f"inbox:keep:{question.id}", _("Giữ nguyên câu hỏi gốc")),),
+            (Button("inbox:keep:question", _("Giữ nguyên câu hỏi")),),
         )
     ]
 
 
 async def typed_phrasing(turn: Turn) -> list[Reply]:
     require_officer(turn)
-    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
-    return await _save(turn, question, (turn.incoming.text or "").strip() or question.text)
+    return await _ask_answer_wording(turn, (turn.incoming.text or "").strip())
 
 
 async def keep_phrasing(turn: Turn) -> list[Reply]:
+    """ "Giữ nguyên": the original question, or (second step) the original answer."""
     require_officer(turn)
-    question = await _question_in_scope(turn, turn.args)
-    return await _save(turn, question, question.text)
+    if turn.args == "answer":
+        return await _save_from_state(turn, None)
+    return await _ask_answer_wording(turn, "")
 
 
-async def _save(turn: Turn, question: OfficerQuestion, phrasing: str) -> list[Reply]:
+async def typed_answer_wording(turn: Turn) -> list[Reply]:
+    require_officer(turn)
+    return await _save_from_state(turn, (turn.incoming.text or "").strip() or None)
+
+
+async def _ask_answer_wording(turn: Turn, phrasing: str) -> list[Reply]:
+    _ = turn._
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    turn.advance("answer_wording", phrasing=phrasing or question.text)
+    return [
+        Reply(
+            _(
+                "Câu trả lời sẽ hiện cho mọi người hỏi câu này. Viết lại nếu cần (bỏ tên, "
+                "địa chỉ), hoặc giữ nguyên: “{text}”"
+            ).format(text=question.answer or ""),
+            (Button("inbox:keep:answer", _("Giữ nguyên câu trả lời")),),
+        )
+    ]
+
+
+async def _save_from_state(turn: Turn, answer: str | None) -> list[Reply]:
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    phrasing = str(turn.state.data.get("phrasing") or question.text)
+    return await _save(turn, question, phrasing, answer or question.answer or "")
+
+
+async def _save(turn: Turn, question: OfficerQuestion, phrasing: str, answer: str) -> list[Reply]:
     """Store the entry, marked as officer-written, and add it to the live index."""
     turn.finish()
     if question.answer is None or question.knowledge_entry_id is not None:
@@ -143,7 +171,7 @@ async def _save(turn: Turn, question: OfficerQuestion, phrasing: str) -> list[Re
         province=question.province,
         topic="participate",
         question=phrasing,
-        answer=question.answer,
+        answer=answer,
         author=author,
         author_contact_id=turn.contact.id,
         created_at=turn.now,
@@ -162,7 +190,7 @@ async def _save(turn: Turn, question: OfficerQuestion, phrasing: str) -> list[Re
         written_at=row.created_at,
     )
     turn.on_commit.append(lambda: turn.services.knowledge.add(entry))
-    return [Reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))]
+    return turn.menu_reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))
 
 
 journey = Journey(
@@ -174,7 +202,11 @@ journey = Journey(
         "save": save_to_knowledge,
         "keep": keep_phrasing,
     },
-    steps={"answering": typed_answer, "phrasing": typed_phrasing},
+    steps={
+        "answering": typed_answer,
+        "phrasing": typed_phrasing,
+        "answer_wording": typed_answer_wording,
+    },
     entry_actions=frozenset({"open"}),
     menu_label=N_("📥 Hộp thư cán bộ"),
     menu_order=110,

@@ -168,8 +168,13 @@ async def erase(turn: Turn) -> list[Reply]:
         consent.withdrawn_at = turn.now
     contact.name = None
     contact.province = None
-    contact.area = None
     contact.subscribed = False
+    # An officer's role and area are an authorisation, not data about them: clearing the
+    # area would widen their scope to every province. Membership is theirs to drop.
+    if contact.role not in ("officer", "admin"):
+        contact.role = "citizen"
+        contact.area = None
+        contact.organisation = None
     turn.finish()
     turn.forget = True
     return turn.menu_reply(turn._("Đã xóa toàn bộ dữ liệu của bạn."))

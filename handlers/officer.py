@@ -31,7 +31,7 @@ def require_officer(turn: Turn) -> None:
 def area_name(turn: Turn, area: str | None) -> str:
     """An area as a person reads it: the province's name, or "toàn tỉnh" for everywhere."""
     if area is None:
-        return turn._("toàn tỉnh")
+        return turn._("tất cả các tỉnh")
     province = load_provinces().get(area)
     return province.name(turn.translator.language) if province else area
 

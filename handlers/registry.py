@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import ask, browse, inbox, language, my_data, officer, province, start, subscription
-from handlers.engine import Engine, Journey
+from handlers.engine import Engine, Journey, KeyedLocks
 from handlers.types import Services
 
 
@@ -22,6 +22,10 @@ def journeys() -> list[Journey]:
     ]
 
 
-def build_engine(services: Services, numbered_channels: frozenset[str] = frozenset()) -> Engine:
+def build_engine(
+    services: Services,
+    numbered_channels: frozenset[str] = frozenset(),
+    locks: KeyedLocks | None = None,
+) -> Engine:
     """The engine with every journey; free text outside a flow is a question."""
-    return Engine(services, journeys(), ask.free_text, numbered_channels)
+    return Engine(services, journeys(), ask.free_text, numbered_channels, locks)

@@ -43,7 +43,8 @@ def interaction_row(
 async def record_interactions(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert a turn's interactions in one statement (no ids fetched back)."""
     if rows:
-        await session.execute(insert(Interaction), rows)
+        # render_nulls keeps rows with different empty columns in one executemany.
+        await session.execute(insert(Interaction).execution_options(render_nulls=True), rows)
 
 
 def record_interaction(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import ChungSuc
+from bot.config import load_settings
 from storage.invites import create_invite
 from storage.models import AuditEntry, Consent, Interaction, KnowledgeEntry, OfficerQuestion
 from tests.chat import Chat
@@ -72,8 +73,10 @@ async def test_handoff_reaches_officer_and_answer_comes_back(
     await staff.say("Bạn liên hệ UBND xã để đăng ký lớp dạy nghề nhé.")
     assert "Đã gửi câu trả lời" in staff.text
     await staff.press("inbox:save:1")
-    assert "cách chung" in staff.text
+    assert "khái quát" in staff.text
     await staff.say("Muốn mở lớp dạy nghề đan lát ở xã thì xin hỗ trợ ở đâu?")
+    assert "hiện cho mọi người" in staff.text
+    await staff.say("Bà con liên hệ UBND xã để đăng ký lớp dạy nghề nhé.")
     assert "Đã lưu" in staff.text
 
     async with app.sessions() as session:
@@ -93,7 +96,7 @@ async def test_handoff_reaches_officer_and_answer_comes_back(
     assert saved.author == "Cán bộ Hà"
 
     await chat.say("xa toi muon mo lop day nghe dan lat xin ho tro o dau")
-    assert "UBND xã để đăng ký lớp dạy nghề" in chat.text
+    assert "Bà con liên hệ UBND xã để đăng ký lớp dạy nghề" in chat.text
     assert "Cán bộ Cán bộ Hà trả lời" in chat.text
 
 
@@ -121,7 +124,8 @@ async def test_officer_saved_answer_survives_restart(
     await staff.press("inbox:answer:1")
     await staff.say("Chi hội họp vào ngày 15 hằng tháng.")
     await staff.press("inbox:save:1")
-    await staff.press("inbox:keep:1")
+    await staff.press("inbox:keep:question")
+    await staff.press("inbox:keep:answer")
     again = ChungSuc(app.settings, clock=clock)
     await again.load_officer_knowledge()
     try:
@@ -160,3 +164,64 @@ async def test_odd_questions_get_polite_answers_and_are_logged(chat: Chat, app: 
         ).all()
     assert len(logged) == len(odd)
     assert "ocop la gi" in logged
+
+
+async def test_officer_who_erases_data_keeps_only_their_own_province(
+    app: ChungSuc, clock: Clock
+) -> None:
+    staff = await officer(app, clock, area="quang-tri")
+    await staff.say("/dulieu")
+    await staff.press("data:delete")
+    await staff.press("data:erase")
+    await staff.press("data:erase")
+    assert "hết hạn" in staff.text, "the old confirm button is not offered any more"
+    asker = Chat(app.engine, "web", "k" * 22)
+    await asker.say("/start")
+    await asker.press("province:set:an-giang")
+    await asker.say("thủ tục cấp sổ đỏ thế nào")
+    await asker.press("ask:handoff")
+    await staff.say("/hopthu")
+    assert "trống" in staff.text
+
+
+async def test_question_gone_mid_answer_ends_the_officer_step(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    staff = await officer(app, clock, area=None)
+    await chat.say("lịch họp chi hội tháng này khi nào")
+    await chat.press("ask:handoff")
+    await staff.say("/hopthu")
+    await staff.press("inbox:answer:1")
+    await chat.say("/dulieu")
+    await chat.press("data:delete")
+    await chat.say("XÓA")
+    await staff.say("Chi hội họp ngày 15.")
+    assert "Không tìm thấy" in staff.text
+    await staff.say("ocop la gi")
+    assert "OCOP" in staff.text, "back to normal questions, not stuck in the step"
+
+
+async def test_handoff_and_answer_on_postgresql(postgres_url: str, clock: Clock) -> None:
+    app = ChungSuc(
+        load_settings(database_url=postgres_url, web_port=0, admins="web:" + "a" * 24),
+        clock=clock,
+    )
+    try:
+        asker = Chat(app.engine, "zalo", "z" * 22)
+        staff = Chat(app.engine, "web", "a" * 24)
+        await asker.say("lịch họp chi hội tháng này khi nào")
+        await asker.press("ask:handoff")
+        await staff.say("/hopthu")
+        await staff.press("inbox:answer:1")
+        await staff.say("Chi hội họp ngày 15 hằng tháng.")
+        await staff.press("inbox:save:1")
+        await staff.press("inbox:keep:question")
+        await staff.press("inbox:keep:answer")
+        await app.engine.drain()
+        await asker.say("lich hop chi hoi thang nay khi nao")
+        assert "ngày 15 hằng tháng" in asker.text
+        async with app.sessions() as session:
+            logged = await session.scalar(select(func.count()).select_from(Interaction))
+        assert logged and logged >= 14
+    finally:
+        await app.stop()

@@ -67,7 +67,7 @@ class WebChat:
         app.router.add_post("/api/chat/messages", self.post_message)
         app.router.add_get("/api/chat/events", self.events)
         app.router.add_get("/api/chat/history", self.history)
-        app.on_shutdown.append(self._close_streams)
+        app.on_shutdown.append(self._on_shutdown)
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -188,7 +188,11 @@ class WebChat:
         for wakeup in self._wakeups.get(external_id, ()):
             wakeup.set()
 
-    async def _close_streams(self, _app: web.Application) -> None:
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        self.close_streams()
+
+    def close_streams(self) -> None:
+        """End every open event stream, so shutdown need not wait for them."""
         self._closing = True
         for wakeups in self._wakeups.values():
             for wakeup in wakeups:
