@@ -53,6 +53,13 @@ class Entry:
     author: str | None = None
     written_on: date | None = None
     related: tuple[str, ...] = field(default=())
+    questions_en: tuple[str, ...] = ()
+
+    def question(self, language: str) -> str:
+        """How to ask for this entry in `language`: a button label, Vietnamese by default."""
+        if language == "en" and self.questions_en:
+            return self.questions_en[0]
+        return self.questions[0]
 
     def text(self, field_name: str, language: str) -> str:
         """`answer` or `source` in `language`, falling back to Vietnamese."""
@@ -77,6 +84,7 @@ def _entry(raw: dict[str, Any], campaign: str, province: str | None, where: str)
             keywords=tuple(str(k) for k in raw.get("keywords") or ()),
             historic=bool(raw.get("historic", False)),
             related=tuple(str(r) for r in raw.get("related") or ()),
+            questions_en=tuple(str(q) for q in raw.get("questions_en") or ()),
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise KnowledgeError(f"{where}: entry {raw.get('id', '?')!r} lacks {error}") from None

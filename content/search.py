@@ -28,6 +28,8 @@ B = 0.75
 # Field weights: how people ask (questions, keywords) counts more than the answer text.
 QUESTION_WEIGHT = 1.0
 KEYWORD_WEIGHT = 0.8
+# English phrasings let English questions in, without crowding out Vietnamese ones.
+ENGLISH_WEIGHT = 0.5
 ANSWER_WEIGHT = 0.25
 RERANK = 8
 ANSWER_CACHE_SIZE = 4096
@@ -109,7 +111,8 @@ class KnowledgeIndex:
             token for _, names in self._province_names for name in names for token in tokens(name)
         )
         self._question_words = [
-            [" ".join(words(q)) for q in entry.questions] for entry in self.entries
+            [" ".join(words(q)) for q in (*entry.questions, *entry.questions_en)]
+            for entry in self.entries
         ]
         self.by_id = {entry.id: entry for entry in self.entries}
 
@@ -119,6 +122,9 @@ class KnowledgeIndex:
         for question in entry.questions:
             for token in set(tokens(question)):
                 bag[token] += QUESTION_WEIGHT
+        for question in entry.questions_en:
+            for token in set(tokens(question)):
+                bag[token] += ENGLISH_WEIGHT
         for keyword in entry.keywords:
             for token in tokens(keyword):
                 bag[token] += KEYWORD_WEIGHT

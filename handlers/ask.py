@@ -25,7 +25,8 @@ def short(text: str, limit: int = LABEL_LENGTH) -> str:
 
 
 def entry_buttons(turn: Turn, entries: list[Entry]) -> tuple[Button, ...]:
-    return tuple(Button(f"ask:entry:{e.id}", short(e.questions[0])) for e in entries)
+    language = turn.translator.language
+    return tuple(Button(f"ask:entry:{e.id}", short(e.question(language))) for e in entries)
 
 
 def render_entry(turn: Turn, entry: Entry, related: list[Entry], score: float) -> Reply:

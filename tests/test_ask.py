@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from bot.app import ChungSuc
 from bot.config import load_settings
+from handlers.ask import short
 from storage.invites import create_invite
 from storage.models import AuditEntry, Consent, Interaction, KnowledgeEntry, OfficerQuestion
 from tests.chat import Chat
@@ -146,11 +147,17 @@ async def test_browse_walks_topics_to_an_answer(chat: Chat) -> None:
     assert "📄" in chat.text
 
 
-async def test_english_contact_gets_english_answer(chat: Chat) -> None:
+async def test_english_contact_gets_english_answer(chat: Chat, app: ChungSuc) -> None:
     await chat.say("/ngonngu")
     await chat.press("language:set:en")
     await chat.say("ocop la gi")
     assert "Source:" in chat.text
+    await chat.say("when was plan 861 of an giang issued")
+    assert "19 December 2022" in chat.text and "Source:" in chat.text
+    entries = app.knowledge.index.by_id
+    for button in chat.last.buttons:
+        entry = entries[button.id.removeprefix("ask:entry:")]
+        assert button.label == short(entry.questions_en[0]), "related questions in English"
 
 
 async def test_odd_questions_get_polite_answers_and_are_logged(chat: Chat, app: ChungSuc) -> None:

@@ -45,6 +45,8 @@ def test_every_entry_cites_a_source_in_both_languages() -> None:
                 # The plan's number, date and section: something a reader can look up.
                 assert re.search(r"\d", entry.source[language]), (entry.id, language)
         assert len(entry.answer["vi"]) <= 600, f"{entry.id} does not fit a phone screen"
+        assert entry.questions_en, f"{entry.id} has no English phrasing"
+        assert len(entry.question("en")) <= 60, f"{entry.id}: English label too long"
 
 
 def test_dev_set_is_realistic() -> None:
