@@ -21,6 +21,7 @@ from content.vietnamese import fold
 from handlers.errors import DomainError, NotFound
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from storage.contacts import get_or_create_contact, touch_contact
+from storage.inbound import clear_inbound
 from storage.interactions import interaction_row, record_interactions
 from storage.states import contact_and_state, new_state
 
@@ -200,6 +201,8 @@ class Engine:
                 state.offered = offered
             if (state.journey, state.step, state.data, state.offered) != before:
                 state.updated_at = now
+            if incoming.receipt is not None:
+                await clear_inbound(session, incoming.receipt)
             if turn.forget:
                 return replies
             rows = [

@@ -27,6 +27,8 @@ class Incoming:
     name: str | None = None
     language_hint: str | None = None
     photo: str | None = None
+    # The stored copy of the platform update, cleared when this turn commits.
+    receipt: int | None = None
 
 
 @dataclass(frozen=True)

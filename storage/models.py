@@ -214,3 +214,15 @@ class KnowledgeEntry(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InboundUpdate(Base):
+    """An update a platform handed us and we acknowledged, kept until its turn commits:
+    a crash between the two must not lose what a person sent."""
+
+    __tablename__ = "inbound_updates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

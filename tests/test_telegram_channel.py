@@ -16,7 +16,9 @@ from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
 from bot.config import Settings, load_settings
 from handlers.types import Button, Reply
-from storage.models import Contact
+from storage.db import create_engine, create_sessions
+from storage.inbound import keep_inbound
+from storage.models import Contact, InboundUpdate
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -237,5 +239,46 @@ async def test_webhook_mode_walks_a_journey_and_refuses_forgeries(
         async with app.sessions() as session:
             count = await session.scalar(select(func.count()).select_from(Contact))
         assert count == 1, "forged updates created nobody"
+    finally:
+        await app.stop()
+
+
+async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> None:
+    stranded = {
+        "update_id": 9001,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": USER, "type": "private"},
+            "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+    engine = create_engine(settings.database_url)
+    await keep_inbound(create_sessions(engine), "telegram", stranded, clock())
+    await engine.dispose()
+    fake.add_user(USER, "Lan")
+    port = free_port()
+    app = ChungSuc(
+        telegram_settings(
+            settings,
+            fake,
+            web_port=port,
+            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+            telegram_webhook_secret=SECRET,
+        ),
+        clock=clock,
+    )
+    await app.start(migrate=False)
+    try:
+        [answer] = await fake.wait_for_messages(USER, 1)
+        assert "Các lệnh" in answer["text"]
+        await app.engine.drain()
+        async with app.sessions() as session:
+            left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+        assert left == 0
     finally:
         await app.stop()

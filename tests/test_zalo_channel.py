@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
+from bot.channels.zalo_client import ZaloUpdate
 from bot.config import Settings, load_settings
-from storage.models import Contact
+from storage.db import create_engine, create_sessions
+from storage.inbound import keep_inbound
+from storage.models import Contact, InboundUpdate
 from tests.chat import Chat
 from tests.conftest import Clock
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
@@ -185,3 +189,44 @@ async def test_webhook_mode_checks_secret_and_handles_duplicates_once(
         assert len(helps) == 1, "a duplicate delivery is answered once"
     finally:
         await app.stop()
+
+
+async def test_update_accepted_before_a_crash_is_answered_after_restart(
+    settings: Settings, fake: FakeZaloAPI, clock: Clock
+) -> None:
+    # As if the service had stored an update, answered Zalo, and died before the turn.
+    stranded = ZaloUpdate(
+        event_name="message.text.received",
+        message_id="a1b2c3",
+        chat_id=USER,
+        user_id=USER,
+        user_name="Chị Mai",
+        text="/help",
+        photo_url=None,
+        date=0,
+    )
+    engine = create_engine(settings.database_url)
+    await keep_inbound(create_sessions(engine), "zalo", asdict(stranded), clock())
+    await engine.dispose()
+
+    app = ChungSuc(zalo_settings(settings, fake), clock=clock)
+    await app.start(migrate=False)
+    try:
+        [answer] = await fake.wait_for_messages(USER, 1)
+        assert answer.text and "Các lệnh" in answer.text
+        await app.engine.drain()
+        async with app.sessions() as session:
+            left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+        assert left == 0, "handled once, then cleared"
+    finally:
+        await app.stop()
+
+
+async def test_handled_updates_leave_nothing_pending(service: ChungSuc, fake: FakeZaloAPI) -> None:
+    mai = ZaloUser(fake)
+    await mai.say("/start")
+    await mai.say("2")
+    await service.engine.drain()
+    async with service.sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+    assert left == 0

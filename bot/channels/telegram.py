@@ -34,6 +34,8 @@ from handlers.engine import Engine, KeyedLocks
 from handlers.types import Button, Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.inbound import clear_inbound, keep_inbound, pending_inbound
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class TelegramChannel:
         self._catalogs = catalogs
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
+        self._receipts: dict[int, int] = {}
         self.limiter = RateLimiter(send_rate)
         self.app = self._build(token, base_url, base_file_url, polling=webhook_url is None)
         self.app.add_handler(TypeHandler(Update, self._on_update))
@@ -158,6 +161,7 @@ class TelegramChannel:
             raise ChannelStartError(f"Telegram unreachable at TELEGRAM_BASE_URL: {error}") from None
         await self._publish_commands()
         await self.app.start()
+        await self._resume_pending()
         if self._webhook_url:
             await self.app.bot.set_webhook(
                 self._webhook_url,
@@ -203,23 +207,44 @@ class TelegramChannel:
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
+        # Kept before Telegram hears 200: it will not send the update again, so a crash
+        # before the turn commits must find it stored.
+        self._receipts[update.update_id] = await keep_inbound(
+            self._sessions, CHANNEL, data, utcnow()
+        )
         await self.app.update_queue.put(update)
         return web.Response(status=200)
 
+    async def _resume_pending(self) -> None:
+        """Queue webhook updates accepted before a crash or restart and never answered."""
+        for receipt, payload in await pending_inbound(self._sessions, CHANNEL):
+            update = Update.de_json(payload, self.app.bot)
+            self._receipts[update.update_id] = receipt
+            await self.app.update_queue.put(update)
+
     async def _on_update(self, update: Update, _context: object) -> None:
-        if update.my_chat_member is not None:
-            await self._membership_changed(update)
-            return
+        receipt = self._receipts.pop(update.update_id, None)
         chat = update.effective_chat
         user = update.effective_user
-        if chat is None or user is None:
+        if update.my_chat_member is not None or chat is None or user is None:
+            if update.my_chat_member is not None:
+                await self._membership_changed(update)
+            if receipt is not None:
+                async with self._sessions.begin() as session:
+                    await clear_inbound(session, receipt)
             return
         query = update.callback_query
         if query is not None:
             # Always answered, so the button stops spinning; an old query may refuse.
             with contextlib.suppress(BadRequest):
                 await query.answer()
-            incoming = Incoming(CHANNEL, str(chat.id), button=query.data or "", name=user.full_name)
+            incoming = Incoming(
+                CHANNEL,
+                str(chat.id),
+                button=query.data or "",
+                name=user.full_name,
+                receipt=receipt,
+            )
         else:
             message = update.effective_message
             if message is None:
@@ -231,6 +256,7 @@ class TelegramChannel:
                 text=message.text or message.caption or (None if photo else ""),
                 name=user.full_name,
                 photo=photo,
+                receipt=receipt,
             )
         replies = await self._engine.handle(incoming)
         await self.deliver(str(chat.id), replies)

@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 from functools import partial
 
 from aiohttp import web
@@ -37,6 +38,8 @@ from handlers.engine import Engine, KeyedLocks
 from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.inbound import keep_inbound, pending_inbound
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class ZaloChannel:
         except ZaloNetworkError as error:
             raise ChannelStartError(f"Zalo Bot API unreachable at ZALO_BASE_URL: {error}") from None
         log.info("Zalo bot %s (%s) connected", me.account_name, me.id)
+        await self.resume_pending()
         if self._webhook_secret:
             if self._webhook_url:
                 await self.client.set_webhook(self._webhook_url, self._webhook_secret)
@@ -120,18 +124,37 @@ class ZaloChannel:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if update is not None:
-                self.dispatch(update)
+                await self.accept(update)
 
-    def dispatch(self, update: ZaloUpdate) -> None:
-        """Handle an update in the background: one person's updates in order, different
-        people in parallel, duplicates once."""
+    async def accept(self, update: ZaloUpdate) -> None:
+        """Keep the update, then handle it in the background: duplicates once, one
+        person's updates in order, different people in parallel. It is stored before
+        Zalo hears back, so a crash before its turn commits does not lose it."""
         if update.message_id and not self._seen.first_time(update.dedup_key):
             return
-        task = asyncio.create_task(self._handle(update))
+        try:
+            receipt: int | None = await keep_inbound(
+                self._sessions, CHANNEL, asdict(update), utcnow()
+            )
+        except Exception:
+            # Zalo has already handed it over: handle it from memory rather than drop it.
+            log.exception("could not store a Zalo update; handling it unstored")
+            receipt = None
+        self._spawn(update, receipt)
+
+    async def resume_pending(self) -> None:
+        """Handle updates accepted before a crash or restart and never answered."""
+        for receipt, payload in await pending_inbound(self._sessions, CHANNEL):
+            update = ZaloUpdate(**payload)
+            self._seen.first_time(update.dedup_key)
+            self._spawn(update, receipt)
+
+    def _spawn(self, update: ZaloUpdate, receipt: int | None) -> None:
+        task = asyncio.create_task(self._handle(update, receipt))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, update: ZaloUpdate) -> None:
+    async def _handle(self, update: ZaloUpdate, receipt: int | None) -> None:
         async with self._order.get((CHANNEL, update.chat_id)):
             incoming = Incoming(
                 CHANNEL,
@@ -139,6 +162,7 @@ class ZaloChannel:
                 text=update.text if update.event_name in (EVENT_TEXT, EVENT_IMAGE) else None,
                 name=update.user_name,
                 photo=update.photo_url if update.event_name == EVENT_IMAGE else None,
+                receipt=receipt,
             )
             replies = await self._engine.handle(incoming)
             await self.deliver(update.chat_id, replies)
@@ -156,7 +180,7 @@ class ZaloChannel:
         update = parse_update(body) if isinstance(body, dict) else None
         if update is None:
             return web.json_response({"ok": False, "description": "Not an update"}, status=400)
-        self.dispatch(update)
+        await self.accept(update)
         return web.json_response({"ok": True})
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
