@@ -16,11 +16,19 @@ async def keep_inbound(
     sessions: Sessions, channel: str, payload: dict[str, Any], now: datetime
 ) -> int:
     """Store an update before acknowledging it; returns the receipt the turn clears."""
+    [receipt] = await keep_inbound_many(sessions, channel, [payload], now)
+    return receipt
+
+
+async def keep_inbound_many(
+    sessions: Sessions, channel: str, payloads: list[dict[str, Any]], now: datetime
+) -> list[int]:
+    """`keep_inbound` for a whole batch, in one transaction."""
     async with sessions.begin() as session:
-        row = InboundUpdate(channel=channel, payload=payload, received_at=now)
-        session.add(row)
+        rows = [InboundUpdate(channel=channel, payload=p, received_at=now) for p in payloads]
+        session.add_all(rows)
         await session.flush()
-        return row.id
+        return [row.id for row in rows]
 
 
 async def clear_inbound(session: AsyncSession, receipt: int) -> None:

@@ -87,6 +87,10 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 async def test_whole_journey_over_polling(service: ChungSuc, fake: FakeTelegramAPI) -> None:
     await walk_whole_journey(fake)
+    await service.engine.drain()
+    async with service.sessions() as session:
+        left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+    assert left == 0, "every polled update was stored, handled and cleared"
 
 
 async def walk_whole_journey(fake: FakeTelegramAPI) -> None:

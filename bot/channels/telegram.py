@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import html
@@ -34,7 +35,7 @@ from handlers.engine import Engine, KeyedLocks
 from handlers.types import Button, Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
-from storage.inbound import clear_inbound, keep_inbound, pending_inbound
+from storage.inbound import clear_inbound, keep_inbound, keep_inbound_many, pending_inbound
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_SECONDS = 30
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -118,13 +121,14 @@ class TelegramChannel:
         self._webhook_secret = webhook_secret
         self._receipts: dict[int, int] = {}
         self.limiter = RateLimiter(send_rate)
-        self.app = self._build(token, base_url, base_file_url, polling=webhook_url is None)
+        self.app = self._build(token, base_url, base_file_url)
+        self._poller: asyncio.Task[None] | None = None
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
 
     @staticmethod
     def _build(
-        token: str, base_url: str, base_file_url: str, *, polling: bool
+        token: str, base_url: str, base_file_url: str
     ) -> Application[Any, Any, Any, Any, Any, Any]:
         builder = (
             ApplicationBuilder()
@@ -134,9 +138,9 @@ class TelegramChannel:
             .request(AiohttpRequest(connection_pool_size=128))
             .get_updates_request(AiohttpRequest(connection_pool_size=2))
             .concurrent_updates(PerChatProcessor())
+            # Our own polling loop (see _poll) stores updates before acknowledging them.
+            .updater(None)
         )
-        if not polling:
-            builder = builder.updater(None)
         return builder.build()
 
     @property
@@ -166,17 +170,18 @@ class TelegramChannel:
             await self.app.bot.set_webhook(
                 self._webhook_url,
                 secret_token=self._webhook_secret,
-                allowed_updates=["message", "callback_query", "my_chat_member"],
+                allowed_updates=ALLOWED_UPDATES,
             )
-        elif self.app.updater is not None:
-            await self.app.updater.start_polling(
-                allowed_updates=["message", "callback_query", "my_chat_member"]
-            )
+        else:
+            await self.app.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         log.info("Telegram bot @%s connected", self.app.bot.username)
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
         if self.app.running:
             await self.app.stop()
         with contextlib.suppress(Exception):
@@ -214,6 +219,36 @@ class TelegramChannel:
         )
         await self.app.update_queue.put(update)
         return web.Response(status=200)
+
+    async def _poll(self) -> None:
+        """Long polling. Telegram forgets updates once the next call acknowledges them
+        (its offset), so each batch is stored before that call: a crash in between leaves
+        them in the database, and they are handled at the next start."""
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
+                backoff = 1.0
+            except (InvalidToken, Forbidden):
+                log.error("Telegram refused the token while polling; the channel stops")
+                return
+            except (TimedOut, NetworkError, RetryAfter) as error:
+                log.warning("Telegram poll failed (%s); retrying in %.0f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not updates:
+                continue
+            receipts = await keep_inbound_many(
+                self._sessions, CHANNEL, [u.to_dict() for u in updates], utcnow()
+            )
+            for update, receipt in zip(updates, receipts, strict=True):
+                self._receipts[update.update_id] = receipt
+                await self.app.update_queue.put(update)
+            offset = updates[-1].update_id + 1
 
     async def _resume_pending(self) -> None:
         """Queue webhook updates accepted before a crash or restart and never answered."""
