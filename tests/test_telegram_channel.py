@@ -286,3 +286,13 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
         assert left == 0
     finally:
         await app.stop()
+
+
+async def test_polling_survives_a_conflict_and_server_errors(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    fake.fail_next("getUpdates", 409, "Conflict: terminated by other getUpdates request")
+    lan = TelegramUser(fake)
+    assert "Các lệnh" in (await lan.say("/help"))["text"]
+    fake.fail_next("getUpdates", 500, "Internal Server Error")
+    assert "Đã đăng ký" in (await lan.say("/dangky"))["text"]

@@ -235,16 +235,24 @@ class TelegramChannel:
             except (InvalidToken, Forbidden):
                 log.error("Telegram refused the token while polling; the channel stops")
                 return
-            except (TimedOut, NetworkError, RetryAfter) as error:
+            except Exception as error:
+                # Network trouble, flood control, another instance polling (Conflict):
+                # none of it may end the loop; nothing was acknowledged, so nothing is lost.
                 log.warning("Telegram poll failed (%s); retrying in %.0f s", error, backoff)
-                await asyncio.sleep(backoff)
+                await asyncio.sleep(_retry_after(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             if not updates:
                 continue
-            receipts = await keep_inbound_many(
-                self._sessions, CHANNEL, [u.to_dict() for u in updates], utcnow()
-            )
+            try:
+                receipts = await keep_inbound_many(
+                    self._sessions, CHANNEL, [u.to_dict() for u in updates], utcnow()
+                )
+            except Exception:
+                # Not stored, so not acknowledged: the same batch is fetched again.
+                log.exception("could not store Telegram updates; fetching them again")
+                await asyncio.sleep(backoff)
+                continue
             for update, receipt in zip(updates, receipts, strict=True):
                 self._receipts[update.update_id] = receipt
                 await self.app.update_queue.put(update)

@@ -118,7 +118,8 @@ class ZaloChannel:
             except ZaloUnauthorized:
                 log.error("Zalo token rejected while polling; the Zalo channel stops")
                 return
-            except (ZaloNetworkError, ZaloRateLimited) as error:
+            except Exception as error:
+                # Whatever goes wrong with one poll, the channel keeps listening.
                 log.warning("Zalo poll failed (%s); retrying in %.0f s", error, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
