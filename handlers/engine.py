@@ -202,7 +202,7 @@ class Engine:
             if (state.journey, state.step, state.data, state.offered) != before:
                 state.updated_at = now
             if incoming.receipt is not None:
-                await clear_inbound(session, incoming.receipt)
+                await clear_inbound(session, incoming.receipt, now)
             if turn.forget:
                 return replies
             rows = [

@@ -1,47 +1,72 @@
-"""Updates acknowledged to a platform but not yet handled."""
+"""Updates a platform handed us: stored before we acknowledge them, marked handled by
+the turn that handles them, and known by the platform's own key so a copy delivered
+twice (a webhook retry, a batch fetched again after a restart) is handled once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Sessions
 from storage.models import InboundUpdate
 
-
-async def keep_inbound(
-    sessions: Sessions, channel: str, payload: dict[str, Any], now: datetime
-) -> int:
-    """Store an update before acknowledging it; returns the receipt the turn clears."""
-    [receipt] = await keep_inbound_many(sessions, channel, [payload], now)
-    return receipt
+# Handled updates are kept this long to recognise late copies, then purged.
+KEEP_HANDLED = timedelta(days=7)
 
 
 async def keep_inbound_many(
-    sessions: Sessions, channel: str, payloads: list[dict[str, Any]], now: datetime
-) -> list[int]:
-    """`keep_inbound` for a whole batch, in one transaction."""
+    sessions: Sessions, channel: str, updates: list[tuple[str, dict[str, Any]]], now: datetime
+) -> list[int | None]:
+    """Store (key, payload) updates in one transaction; for each, its receipt, or None
+    when that key was stored before (a copy: skip it)."""
+    receipts: list[int | None] = []
     async with sessions.begin() as session:
-        rows = [InboundUpdate(channel=channel, payload=p, received_at=now) for p in payloads]
-        session.add_all(rows)
-        await session.flush()
-        return [row.id for row in rows]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for key, payload in updates:
+            statement = (
+                insert(InboundUpdate)
+                .values(channel=channel, key=key, payload=payload, received_at=now)
+                .on_conflict_do_nothing(index_elements=["channel", "key"])
+                .returning(InboundUpdate.id)
+            )
+            receipts.append(await session.scalar(statement))
+    return receipts
 
 
-async def clear_inbound(session: AsyncSession, receipt: int) -> None:
-    """Drop a handled update, inside the transaction that handled it."""
-    await session.execute(delete(InboundUpdate).where(InboundUpdate.id == receipt))
+async def keep_inbound(
+    sessions: Sessions, channel: str, key: str, payload: dict[str, Any], now: datetime
+) -> int | None:
+    """`keep_inbound_many` for one update."""
+    [receipt] = await keep_inbound_many(sessions, channel, [(key, payload)], now)
+    return receipt
 
 
-async def pending_inbound(sessions: Sessions, channel: str) -> list[tuple[int, dict[str, Any]]]:
-    """Updates of `channel` acknowledged before a crash and never handled, oldest first."""
-    async with sessions() as session:
+async def clear_inbound(session: AsyncSession, receipt: int, now: datetime) -> None:
+    """Mark an update handled, inside the transaction that handled it."""
+    await session.execute(
+        update(InboundUpdate).where(InboundUpdate.id == receipt).values(handled_at=now)
+    )
+
+
+async def pending_inbound(
+    sessions: Sessions, channel: str, now: datetime
+) -> list[tuple[int, dict[str, Any]]]:
+    """Updates of `channel` stored and never handled (a crash came between), oldest
+    first; handled ones older than KEEP_HANDLED are purged on the way."""
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(InboundUpdate).where(
+                InboundUpdate.channel == channel, InboundUpdate.handled_at < now - KEEP_HANDLED
+            )
+        )
         rows = await session.execute(
             select(InboundUpdate.id, InboundUpdate.payload)
-            .where(InboundUpdate.channel == channel)
+            .where(InboundUpdate.channel == channel, InboundUpdate.handled_at.is_(None))
             .order_by(InboundUpdate.id)
         )
         return [(row.id, dict(row.payload)) for row in rows]

@@ -217,12 +217,16 @@ class KnowledgeEntry(Base):
 
 
 class InboundUpdate(Base):
-    """An update a platform handed us and we acknowledged, kept until its turn commits:
-    a crash between the two must not lose what a person sent."""
+    """An update a platform handed us, stored before we acknowledge it and marked handled
+    by the turn that handles it: a crash in between loses nothing, and the platform's own
+    key catches a copy delivered twice, even across a restart."""
 
     __tablename__ = "inbound_updates"
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_inbound_updates_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)

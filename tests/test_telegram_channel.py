@@ -22,6 +22,10 @@ from storage.models import Contact, InboundUpdate
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+pending_count = (
+    select(func.count()).select_from(InboundUpdate).where(InboundUpdate.handled_at.is_(None))
+)
+
 USER = 5550001
 SECRET = "telegram-webhook-secret"
 
@@ -89,7 +93,11 @@ async def test_whole_journey_over_polling(service: ChungSuc, fake: FakeTelegramA
     await walk_whole_journey(fake)
     await service.engine.drain()
     async with service.sessions() as session:
-        left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+        left = await session.scalar(
+            select(func.count())
+            .select_from(InboundUpdate)
+            .where(InboundUpdate.handled_at.is_(None))
+        )
     assert left == 0, "every polled update was stored, handled and cleared"
 
 
@@ -262,7 +270,7 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
         },
     }
     engine = create_engine(settings.database_url)
-    await keep_inbound(create_sessions(engine), "telegram", stranded, clock())
+    await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
     await engine.dispose()
     fake.add_user(USER, "Lan")
     port = free_port()
@@ -282,7 +290,11 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
         assert "Các lệnh" in answer["text"]
         await app.engine.drain()
         async with app.sessions() as session:
-            left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+            left = await session.scalar(
+                select(func.count())
+                .select_from(InboundUpdate)
+                .where(InboundUpdate.handled_at.is_(None))
+            )
         assert left == 0
     finally:
         await app.stop()
@@ -296,3 +308,61 @@ async def test_polling_survives_a_conflict_and_server_errors(
     assert "Các lệnh" in (await lan.say("/help"))["text"]
     fake.fail_next("getUpdates", 500, "Internal Server Error")
     assert "Đã đăng ký" in (await lan.say("/dangky"))["text"]
+
+
+async def test_webhook_copy_of_an_update_is_handled_once(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    app = ChungSuc(
+        telegram_settings(
+            settings, fake, web_port=port, telegram_webhook_url=url, telegram_webhook_secret=SECRET
+        ),
+        clock=clock,
+    )
+    await app.start(migrate=False)
+    try:
+        fake.add_user(USER, "Lan")
+        update = {
+            "update_id": 777,
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2):
+                async with http.post(url, json=update, headers=headers) as response:
+                    assert response.status == 200
+        await fake.wait_for_messages(USER, 1)
+        await asyncio.sleep(0.3)
+        assert len(fake.messages_to(USER)) == 1
+    finally:
+        await app.stop()
+
+
+async def test_polled_batch_stored_before_a_crash_is_handled_once_after_restart(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> None:
+    fake.add_user(USER, "Lan")
+    # Fetched and stored, never acknowledged: Telegram will hand it over again.
+    update = fake.user_sends_text(USER, "/help")
+    engine = create_engine(settings.database_url)
+    await keep_inbound(
+        create_sessions(engine), "telegram", str(update["update_id"]), update, clock()
+    )
+    await engine.dispose()
+    app = ChungSuc(telegram_settings(settings, fake), clock=clock)
+    await app.start(migrate=False)
+    try:
+        await fake.wait_for_messages(USER, 1)
+        await asyncio.sleep(0.5)
+        assert len(fake.messages_to(USER)) == 1
+    finally:
+        await app.stop()

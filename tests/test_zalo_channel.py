@@ -206,7 +206,9 @@ async def test_update_accepted_before_a_crash_is_answered_after_restart(
         date=0,
     )
     engine = create_engine(settings.database_url)
-    await keep_inbound(create_sessions(engine), "zalo", asdict(stranded), clock())
+    await keep_inbound(
+        create_sessions(engine), "zalo", stranded.dedup_key, asdict(stranded), clock()
+    )
     await engine.dispose()
 
     app = ChungSuc(zalo_settings(settings, fake), clock=clock)
@@ -216,8 +218,12 @@ async def test_update_accepted_before_a_crash_is_answered_after_restart(
         assert answer.text and "Các lệnh" in answer.text
         await app.engine.drain()
         async with app.sessions() as session:
-            left = await session.scalar(select(func.count()).select_from(InboundUpdate))
-        assert left == 0, "handled once, then cleared"
+            left = await session.scalar(
+                select(func.count())
+                .select_from(InboundUpdate)
+                .where(InboundUpdate.handled_at.is_(None))
+            )
+        assert left == 0, "handled once, then marked"
     finally:
         await app.stop()
 
@@ -228,5 +234,9 @@ async def test_handled_updates_leave_nothing_pending(service: ChungSuc, fake: Fa
     await mai.say("2")
     await service.engine.drain()
     async with service.sessions() as session:
-        left = await session.scalar(select(func.count()).select_from(InboundUpdate))
+        left = await session.scalar(
+            select(func.count())
+            .select_from(InboundUpdate)
+            .where(InboundUpdate.handled_at.is_(None))
+        )
     assert left == 0

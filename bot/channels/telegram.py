@@ -24,7 +24,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
 
 from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
@@ -213,12 +221,16 @@ class TelegramChannel:
         if update is None:
             return web.Response(status=400)
         # Kept before Telegram hears 200: it will not send the update again, so a crash
-        # before the turn commits must find it stored.
-        self._receipts[update.update_id] = await keep_inbound(
-            self._sessions, CHANNEL, data, utcnow()
-        )
-        await self.app.update_queue.put(update)
+        # before the turn commits must find it stored. A copy it does send is known by
+        # its update_id and skipped.
+        receipt = await keep_inbound(self._sessions, CHANNEL, str(update.update_id), data, utcnow())
+        if receipt is not None:
+            await self._enqueue(update, receipt)
         return web.Response(status=200)
+
+    async def _enqueue(self, update: Update, receipt: int) -> None:
+        self._receipts[update.update_id] = receipt
+        await self.app.update_queue.put(update)
 
     async def _poll(self) -> None:
         """Long polling. Telegram forgets updates once the next call acknowledges them
@@ -246,24 +258,43 @@ class TelegramChannel:
                 continue
             try:
                 receipts = await keep_inbound_many(
-                    self._sessions, CHANNEL, [u.to_dict() for u in updates], utcnow()
+                    self._sessions,
+                    CHANNEL,
+                    [(str(u.update_id), u.to_dict()) for u in updates],
+                    utcnow(),
                 )
             except Exception:
                 # Not stored, so not acknowledged: the same batch is fetched again.
                 log.exception("could not store Telegram updates; fetching them again")
                 await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
                 continue
             for update, receipt in zip(updates, receipts, strict=True):
-                self._receipts[update.update_id] = receipt
-                await self.app.update_queue.put(update)
+                # None: stored before (fetched again after a restart); resumed or handled.
+                if receipt is not None:
+                    await self._enqueue(update, receipt)
             offset = updates[-1].update_id + 1
 
     async def _resume_pending(self) -> None:
-        """Queue webhook updates accepted before a crash or restart and never answered."""
-        for receipt, payload in await pending_inbound(self._sessions, CHANNEL):
-            update = Update.de_json(payload, self.app.bot)
-            self._receipts[update.update_id] = receipt
-            await self.app.update_queue.put(update)
+        """Queue updates stored before a crash or restart and never handled. Ones already
+        queued by this process (a webhook delivery during start-up) are not queued twice;
+        one that can no longer be read is set aside rather than blocking the start."""
+        in_flight = set(self._receipts.values())
+        for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
+            if receipt in in_flight:
+                continue
+            try:
+                update = Update.de_json(payload, self.app.bot)
+            except Exception:
+                log.exception("stored Telegram update %s is unreadable; set aside", receipt)
+                await self._clear(receipt)
+                continue
+            await self._enqueue(update, receipt)
+
+    async def _clear(self, receipt: int | None) -> None:
+        if receipt is not None:
+            async with self._sessions.begin() as session:
+                await clear_inbound(session, receipt, utcnow())
 
     async def _on_update(self, update: Update, _context: object) -> None:
         receipt = self._receipts.pop(update.update_id, None)
@@ -272,15 +303,16 @@ class TelegramChannel:
         if update.my_chat_member is not None or chat is None or user is None:
             if update.my_chat_member is not None:
                 await self._membership_changed(update)
-            if receipt is not None:
-                async with self._sessions.begin() as session:
-                    await clear_inbound(session, receipt)
+            await self._clear(receipt)
             return
         query = update.callback_query
         if query is not None:
-            # Always answered, so the button stops spinning; an old query may refuse.
-            with contextlib.suppress(BadRequest):
+            # Always answered, so the button stops spinning; an old query may refuse, and
+            # a failure here must not keep the tap itself from being handled.
+            try:
                 await query.answer()
+            except TelegramError as error:
+                log.info("callback answer refused: %s", error)
             incoming = Incoming(
                 CHANNEL,
                 str(chat.id),
@@ -291,6 +323,7 @@ class TelegramChannel:
         else:
             message = update.effective_message
             if message is None:
+                await self._clear(receipt)
                 return
             photo = message.photo[-1].file_id if message.photo else None
             incoming = Incoming(

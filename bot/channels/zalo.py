@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from functools import partial
@@ -38,7 +39,7 @@ from handlers.engine import Engine, KeyedLocks
 from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
-from storage.inbound import keep_inbound, pending_inbound
+from storage.inbound import clear_inbound, keep_inbound, pending_inbound
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class ZaloChannel:
         self._seen = SeenUpdates()
         self._order = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[int] = set()
         self._poller: asyncio.Task[None] | None = None
 
     def add_routes(self, app: web.Application) -> None:
@@ -133,27 +135,43 @@ class ZaloChannel:
         Zalo hears back, so a crash before its turn commits does not lose it."""
         if update.message_id and not self._seen.first_time(update.dedup_key):
             return
+        # Without a message id a copy cannot be recognised; such an update gets its own key.
+        key = update.dedup_key if update.message_id else uuid.uuid4().hex
         try:
-            receipt: int | None = await keep_inbound(
-                self._sessions, CHANNEL, asdict(update), utcnow()
-            )
+            receipt = await keep_inbound(self._sessions, CHANNEL, key, asdict(update), utcnow())
         except Exception:
             # Zalo has already handed it over: handle it from memory rather than drop it.
             log.exception("could not store a Zalo update; handling it unstored")
-            receipt = None
-        self._spawn(update, receipt)
+            self._spawn(update, None)
+            return
+        if receipt is not None:  # None: a copy of one stored earlier, even before a restart
+            self._spawn(update, receipt)
 
     async def resume_pending(self) -> None:
-        """Handle updates accepted before a crash or restart and never answered."""
-        for receipt, payload in await pending_inbound(self._sessions, CHANNEL):
-            update = ZaloUpdate(**payload)
+        """Handle updates stored before a crash or restart and never handled. Ones already
+        being handled (a webhook delivery during start-up) are not started twice; one that
+        can no longer be read is set aside rather than blocking the start."""
+        for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
+            if receipt in self._in_flight:
+                continue
+            try:
+                update = ZaloUpdate(**payload)
+            except TypeError:
+                log.exception("stored Zalo update %s is unreadable; set aside", receipt)
+                async with self._sessions.begin() as session:
+                    await clear_inbound(session, receipt, utcnow())
+                continue
             self._seen.first_time(update.dedup_key)
             self._spawn(update, receipt)
 
     def _spawn(self, update: ZaloUpdate, receipt: int | None) -> None:
+        if receipt is not None:
+            self._in_flight.add(receipt)
         task = asyncio.create_task(self._handle(update, receipt))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if receipt is not None:
+            task.add_done_callback(lambda _task: self._in_flight.discard(receipt))
 
     async def _handle(self, update: ZaloUpdate, receipt: int | None) -> None:
         async with self._order.get((CHANNEL, update.chat_id)):
