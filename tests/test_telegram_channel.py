@@ -202,6 +202,21 @@ async def test_bad_token_fails_start_clearly(settings: Settings, fake: FakeTeleg
     await app.stop()
 
 
+def help_update(update_id: int) -> dict[str, Any]:
+    """A raw Update: Lan sends /help."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": USER, "type": "private"},
+            "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -258,17 +273,7 @@ async def test_webhook_mode_walks_a_journey_and_refuses_forgeries(
 async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
     settings: Settings, fake: FakeTelegramAPI, clock: Clock
 ) -> None:
-    stranded = {
-        "update_id": 9001,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": USER, "type": "private"},
-            "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
-            "text": "/help",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-        },
-    }
+    stranded = help_update(9001)
     engine = create_engine(settings.database_url)
     await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
     await engine.dispose()
@@ -324,17 +329,7 @@ async def test_webhook_copy_of_an_update_is_handled_once(
     await app.start(migrate=False)
     try:
         fake.add_user(USER, "Lan")
-        update = {
-            "update_id": 777,
-            "message": {
-                "message_id": 5,
-                "date": 0,
-                "chat": {"id": USER, "type": "private"},
-                "from": {"id": USER, "is_bot": False, "first_name": "Lan"},
-                "text": "/help",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-            },
-        }
+        update = help_update(777)
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         async with aiohttp.ClientSession() as http:
             for _ in range(2):
