@@ -10,7 +10,7 @@ from typing import Protocol
 from handlers.engine import KeyedLocks
 from handlers.types import Reply
 from storage.db import Sessions
-from storage.interactions import PUSH, record_interaction
+from storage.interactions import PUSH, interaction_row, record_interactions
 from storage.models import Contact
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,11 @@ class ChannelOutbox:
             self._locks.get((contact.channel, contact.external_id)),
             self._sessions.begin() as session,
         ):
-            for reply in replies:
-                record_interaction(session, contact.id, "out", PUSH, self._clock(), text=reply.text)
+            now = self._clock()
+            await record_interactions(
+                session,
+                [interaction_row(contact.id, "out", PUSH, now, text=r.text) for r in replies],
+            )
         deliverer = self._channels.get(contact.channel)
         if deliverer is None:
             log.warning("no channel %s to reach contact %s", contact.channel, contact_id)

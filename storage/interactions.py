@@ -47,35 +47,6 @@ async def record_interactions(session: AsyncSession, rows: list[dict[str, Any]])
         await session.execute(insert(Interaction).execution_options(render_nulls=True), rows)
 
 
-def record_interaction(
-    session: AsyncSession,
-    contact_id: int,
-    direction: str,
-    kind: str,
-    at: datetime,
-    *,
-    text: str | None = None,
-    button_id: str | None = None,
-    answer_id: str | None = None,
-    score: float | None = None,
-) -> Interaction:
-    """Add one interaction to the unit of work."""
-    row = Interaction(
-        **interaction_row(
-            contact_id,
-            direction,
-            kind,
-            at,
-            text=text,
-            button_id=button_id,
-            answer_id=answer_id,
-            score=score,
-        )
-    )
-    session.add(row)
-    return row
-
-
 async def recent_interactions(
     session: AsyncSession, contact_id: int, limit: int | None = 50
 ) -> list[Interaction]:

@@ -31,9 +31,3 @@ def new_state(session: AsyncSession, contact_id: int, now: datetime) -> Conversa
     )
     session.add(state)
     return state
-
-
-async def load_state(session: AsyncSession, contact_id: int, now: datetime) -> ConversationState:
-    """The contact's state row, created empty when it has none."""
-    state = await session.get(ConversationState, contact_id)
-    return state if state is not None else new_state(session, contact_id, now)

@@ -9,17 +9,29 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from bot.app import ChungSuc
 from bot.config import Settings, load_settings
 from storage.db import create_engine
 from storage.migrate import upgrade, upgrade_blocking
+from storage.models import InboundUpdate
 from tests.chat import Chat
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+
+
+async def unhandled_updates(app: ChungSuc) -> int:
+    """Platform updates stored and not yet marked handled."""
+    async with app.sessions() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(InboundUpdate)
+            .where(InboundUpdate.handled_at.is_(None))
+        )
+    return int(count or 0)
 
 
 class Clock:

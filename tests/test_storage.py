@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from storage.consents import active_consents, grant_consent, withdraw_consent
 from storage.contacts import get_or_create_contact
 from storage.db import Sessions, create_engine, create_sessions
-from storage.interactions import recent_interactions, record_interaction
+from storage.interactions import interaction_row, recent_interactions, record_interactions
 from storage.invites import create_invite, redeem_invite
 from storage.migrate import upgrade
 from storage.models import Consent, Contact, Interaction
@@ -48,7 +48,9 @@ async def test_timestamps_come_back_in_utc(sessions: Sessions) -> None:
     local = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     async with sessions.begin() as session:
         contact = await get_or_create_contact(session, "web", "x" * 22, now=local)
-        record_interaction(session, contact.id, "in", "text", local, text="xin chào")
+        await record_interactions(
+            session, [interaction_row(contact.id, "in", "text", local, text="xin chào")]
+        )
     async with sessions() as session:
         [row] = await recent_interactions(session, contact.id)
     assert row.at == local and row.at.tzinfo is not None
@@ -89,7 +91,9 @@ async def test_invite_is_single_use_and_expires(sessions: Sessions) -> None:
 async def test_deleting_a_contact_removes_their_messages(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         contact = await get_or_create_contact(session, "web", "w" * 22, now=NOW)
-        record_interaction(session, contact.id, "in", "text", NOW, text="hi")
+        await record_interactions(
+            session, [interaction_row(contact.id, "in", "text", NOW, text="hi")]
+        )
     async with sessions.begin() as session:
         await session.delete(await session.get(Contact, contact.id))
     async with sessions() as session:

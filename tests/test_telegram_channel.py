@@ -18,13 +18,9 @@ from bot.config import Settings, load_settings
 from handlers.types import Button, Reply
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
-from storage.models import Contact, InboundUpdate
-from tests.conftest import Clock
+from storage.models import Contact
+from tests.conftest import Clock, unhandled_updates
 from tests.fakes.telegram_api import FakeTelegramAPI
-
-pending_count = (
-    select(func.count()).select_from(InboundUpdate).where(InboundUpdate.handled_at.is_(None))
-)
 
 USER = 5550001
 SECRET = "telegram-webhook-secret"
@@ -92,12 +88,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 async def test_whole_journey_over_polling(service: ChungSuc, fake: FakeTelegramAPI) -> None:
     await walk_whole_journey(fake)
     await service.engine.drain()
-    async with service.sessions() as session:
-        left = await session.scalar(
-            select(func.count())
-            .select_from(InboundUpdate)
-            .where(InboundUpdate.handled_at.is_(None))
-        )
+    left = await unhandled_updates(service)
     assert left == 0, "every polled update was stored, handled and cleared"
 
 
@@ -294,12 +285,7 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
         [answer] = await fake.wait_for_messages(USER, 1)
         assert "Các lệnh" in answer["text"]
         await app.engine.drain()
-        async with app.sessions() as session:
-            left = await session.scalar(
-                select(func.count())
-                .select_from(InboundUpdate)
-                .where(InboundUpdate.handled_at.is_(None))
-            )
+        left = await unhandled_updates(app)
         assert left == 0
     finally:
         await app.stop()

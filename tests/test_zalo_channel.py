@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
@@ -17,9 +17,9 @@ from bot.channels.zalo_client import ZaloUpdate
 from bot.config import Settings, load_settings
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
-from storage.models import Contact, InboundUpdate
+from storage.models import Contact
 from tests.chat import Chat
-from tests.conftest import Clock
+from tests.conftest import Clock, unhandled_updates
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
 
 USER = "e4ea0f0c7b1d2a3c"
@@ -217,12 +217,7 @@ async def test_update_accepted_before_a_crash_is_answered_after_restart(
         [answer] = await fake.wait_for_messages(USER, 1)
         assert answer.text and "Các lệnh" in answer.text
         await app.engine.drain()
-        async with app.sessions() as session:
-            left = await session.scalar(
-                select(func.count())
-                .select_from(InboundUpdate)
-                .where(InboundUpdate.handled_at.is_(None))
-            )
+        left = await unhandled_updates(app)
         assert left == 0, "handled once, then marked"
     finally:
         await app.stop()
@@ -233,10 +228,5 @@ async def test_handled_updates_leave_nothing_pending(service: ChungSuc, fake: Fa
     await mai.say("/start")
     await mai.say("2")
     await service.engine.drain()
-    async with service.sessions() as session:
-        left = await session.scalar(
-            select(func.count())
-            .select_from(InboundUpdate)
-            .where(InboundUpdate.handled_at.is_(None))
-        )
+    left = await unhandled_updates(service)
     assert left == 0
