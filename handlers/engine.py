@@ -8,13 +8,16 @@ was and nothing they sent is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import re
 import unicodedata
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
@@ -23,11 +26,18 @@ from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from storage.contacts import get_or_create_contact, touch_contact
 from storage.inbound import clear_inbound
 from storage.interactions import interaction_row, record_interactions
-from storage.states import contact_and_state, new_state
+from storage.states import contacts_and_states, new_state
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.models import Contact, ConversationState
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
+# Most turns in one unit of work: bounds the statement sizes and the work a rollback undoes.
+MAX_WAVE = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 # Words people type instead of the command, folded to plain ASCII lower case.
@@ -86,6 +96,15 @@ class KeyedLocks:
             self._locks[key] = lock
         return lock
 
+    @contextlib.asynccontextmanager
+    async def holding(self, keys: Iterable[tuple[str, str]]) -> AsyncIterator[None]:
+        """Hold the locks of all `keys`. They are taken in sorted order, so two holders of
+        overlapping sets cannot each wait on the other."""
+        async with contextlib.AsyncExitStack() as stack:
+            for key in sorted(set(keys)):
+                await stack.enter_async_context(self.get(key))
+            yield
+
 
 class Engine:
     """Routes each Incoming to the journey that owns it."""
@@ -141,102 +160,134 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; never raises, so one bad update cannot stop a channel."""
-        lock = self._locks.get((incoming.channel, incoming.external_id))
-        async with lock:
-            try:
-                return await self._handle(incoming, failure=None)
-            except DomainError as error:
-                return await self._handle(incoming, failure=error)
-            except Exception:
-                log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
-                return await self._handle(incoming, failure=DomainError())
-
-    async def _handle(self, incoming: Incoming, failure: DomainError | None) -> list[Reply]:
-        # One read (contact with state), at most one update, one insert of both sides
-        # of the exchange, one commit: this runs for every message on every channel.
-        now = self.services.clock()
-        async with self.services.sessions.begin() as session:
-            found = await contact_and_state(session, incoming.channel, incoming.external_id)
-            if found is None:
-                contact = await get_or_create_contact(
-                    session,
-                    incoming.channel,
-                    incoming.external_id,
-                    now=now,
-                    name=incoming.name,
-                    language=normalise_language(incoming.language_hint),
-                )
-                state = None
-            else:
-                contact, state = found
-                touch_contact(contact, now, incoming.name)
-            if state is None:
-                state = new_state(session, contact.id, now)
-            text = clean_text(incoming.text) if incoming.text is not None else None
-            turn = Turn(
-                incoming,
-                contact,
-                state,
-                session,
-                self.services,
-                self.services.catalogs.translator(contact.language),
-                guide=self,
-            )
-            # A copy: a journey that edits its draft in place must still count as a change.
-            before = (state.journey, state.step, copy.deepcopy(state.data), state.offered)
-            if failure is None:
-                replies = await self._route(turn, text)
-            else:
-                # The journey's changes were rolled back; log the exchange and explain. What
-                # the flow was about is gone, so staying in it would only repeat this.
-                if isinstance(failure, NotFound):
-                    turn.finish()
-                replies = turn.menu_reply(turn._(failure.message))
-            language = turn.translator.language
-            replies = [replace(reply, language=language) for reply in replies]
-            # Labels are kept too: a person may type a label, or its number on channels
-            # that show buttons as a numbered list, and it must map back after a restart.
-            offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
-            if offered != state.offered:
-                state.offered = offered
-            if (state.journey, state.step, state.data, state.offered) != before:
-                state.updated_at = now
-            if incoming.receipt is not None:
-                await clear_inbound(session, incoming.receipt, now)
-            if turn.forget:
-                return replies
-            rows = [
-                interaction_row(
-                    contact.id,
-                    "in",
-                    _kind(incoming, text),
-                    now,
-                    text=text,
-                    button_id=incoming.button,
-                )
-            ]
-            rows += [
-                interaction_row(
-                    contact.id,
-                    "out",
-                    "text",
-                    now,
-                    text=reply.text if reply.loggable else None,
-                    answer_id=reply.answer_id,
-                    score=reply.score,
-                )
-                for reply in replies
-            ]
-            await record_interactions(session, rows)
-        for hook in turn.on_commit:
-            hook()
-        for callback in turn.after_commit:
-            # In the background: the person who acted must not wait on another person's
-            # channel (retries, backoff), and a failure there is not theirs to see.
-            task = asyncio.create_task(_run_logged(callback))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        [replies] = await self.handle_many([incoming])
         return replies
+
+    async def handle_many(self, incomings: Sequence[Incoming]) -> list[list[Reply]]:
+        """Handle messages in the order given and return each one's replies; never raises.
+
+        A busy channel hands over everything waiting at once. The messages are handled in
+        waves holding at most one message per person, so each person's messages stay in
+        order, and each wave is one unit of work: one read and one write for the lot
+        instead of one each, which is what lets a single process keep up with a crowd.
+        """
+        results: list[list[Reply]] = [[] for _ in incomings]
+        for wave in _waves(incomings):
+            replies = await self._handle_wave([incomings[i] for i in wave])
+            for index, answer in zip(wave, replies, strict=True):
+                results[index] = answer
+        return results
+
+    async def _handle_wave(self, incomings: list[Incoming]) -> list[list[Reply]]:
+        async with self._locks.holding((i.channel, i.external_id) for i in incomings):
+            if len(incomings) > 1:
+                try:
+                    return await self._unit_of_work(incomings)
+                except Exception:
+                    # One turn failed and took the others' work down with it. Handled one
+                    # by one, each of them stands or falls on its own.
+                    log.debug("a wave of %d turns failed; handling them apart", len(incomings))
+            return [await self._handle_alone(incoming) for incoming in incomings]
+
+    async def _handle_alone(self, incoming: Incoming) -> list[Reply]:
+        try:
+            [replies] = await self._unit_of_work([incoming])
+        except DomainError as error:
+            [replies] = await self._unit_of_work([incoming], failure=error)
+        except Exception:
+            log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
+            [replies] = await self._unit_of_work([incoming], failure=DomainError())
+        return replies
+
+    async def _unit_of_work(
+        self, incomings: list[Incoming], failure: DomainError | None = None
+    ) -> list[list[Reply]]:
+        """Run one turn for each message (one per person) and commit them together: one
+        read of the contacts with their states, one insert of every message in and out,
+        one update marking the platform updates handled."""
+        now = self.services.clock()
+        results: list[list[Reply]] = []
+        turns: list[Turn] = []
+        rows: list[dict[str, Any]] = []
+        async with self.services.sessions.begin() as session:
+            found = await contacts_and_states(
+                session, [(i.channel, i.external_id) for i in incomings]
+            )
+            for incoming in incomings:
+                contact, state = found.get((incoming.channel, incoming.external_id), (None, None))
+                if contact is None:
+                    contact = await get_or_create_contact(
+                        session,
+                        incoming.channel,
+                        incoming.external_id,
+                        now=now,
+                        name=incoming.name,
+                        language=normalise_language(incoming.language_hint),
+                    )
+                else:
+                    touch_contact(contact, now, incoming.name)
+                if state is None:
+                    state = new_state(session, contact.id, now)
+                turn, replies = await self._turn(session, incoming, contact, state, now, failure)
+                if not turn.forget:
+                    rows += _log_rows(incoming, contact.id, replies, now)
+                turns.append(turn)
+                results.append(replies)
+            await record_interactions(session, rows)
+            await clear_inbound(
+                session, [i.receipt for i in incomings if i.receipt is not None], now
+            )
+        for turn in turns:
+            for hook in turn.on_commit:
+                hook()
+            for callback in turn.after_commit:
+                # In the background: the person who acted must not wait on another
+                # person's channel (retries, backoff), and a failure there is not theirs.
+                task = asyncio.create_task(_run_logged(callback))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+        return results
+
+    async def _turn(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        contact: Contact,
+        state: ConversationState,
+        now: datetime,
+        failure: DomainError | None,
+    ) -> tuple[Turn, list[Reply]]:
+        """Route one message and note what the person was offered."""
+        text = clean_text(incoming.text) if incoming.text is not None else None
+        turn = Turn(
+            incoming,
+            contact,
+            state,
+            session,
+            self.services,
+            self.services.catalogs.translator(contact.language),
+            guide=self,
+        )
+        # A copy: a journey that edits its draft in place must still count as a change.
+        before = (state.journey, state.step, copy.deepcopy(state.data), state.offered)
+        if failure is None:
+            replies = await self._route(turn, text)
+        else:
+            # The journey's changes were rolled back; log the exchange and explain. What
+            # the flow was about is gone, so staying in it would only repeat this.
+            if isinstance(failure, NotFound):
+                turn.finish()
+            replies = turn.menu_reply(turn._(failure.message))
+        language = turn.translator.language
+        replies = [replace(reply, language=language) for reply in replies]
+        # Labels are kept too: a person may type a label, or its number on channels
+        # that show buttons as a numbered list, and it must map back after a restart.
+        offered = [[b.id, b.label] for reply in replies for b in reply.buttons]
+        if offered != state.offered:
+            state.offered = offered
+        if (state.journey, state.step, state.data, state.offered) != before:
+            state.updated_at = now
+        return turn, replies
 
     async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Wait for deliveries still in flight (at shutdown, and in tests); after
@@ -341,3 +392,45 @@ def _kind(incoming: Incoming, text: str | None) -> str:
     if text and text.startswith("/"):
         return "command"
     return "text"
+
+
+def _waves(incomings: Sequence[Incoming]) -> list[list[int]]:
+    """Indexes of `incomings` in waves: a person's n-th message goes in the n-th wave,
+    and no wave is longer than MAX_WAVE."""
+    waves: list[list[int]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, incoming in enumerate(incomings):
+        key = (incoming.channel, incoming.external_id)
+        number = seen.get(key, 0)
+        seen[key] = number + 1
+        while len(waves) <= number:
+            waves.append([])
+        waves[number].append(index)
+    return [
+        wave[start : start + MAX_WAVE] for wave in waves for start in range(0, len(wave), MAX_WAVE)
+    ]
+
+
+def _log_rows(
+    incoming: Incoming, contact_id: int, replies: list[Reply], now: datetime
+) -> list[dict[str, Any]]:
+    """The interaction log rows of one turn: the message in, then each reply."""
+    text = clean_text(incoming.text) if incoming.text is not None else None
+    rows = [
+        interaction_row(
+            contact_id, "in", _kind(incoming, text), now, text=text, button_id=incoming.button
+        )
+    ]
+    rows += [
+        interaction_row(
+            contact_id,
+            "out",
+            "text",
+            now,
+            text=reply.text if reply.loggable else None,
+            answer_id=reply.answer_id,
+            score=reply.score,
+        )
+        for reply in replies
+    ]
+    return rows

@@ -4,6 +4,7 @@ twice (a webhook retry, a batch fetched again after a restart) is handled once."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,11 +47,12 @@ async def keep_inbound(
     return receipt
 
 
-async def clear_inbound(session: AsyncSession, receipt: int, now: datetime) -> None:
-    """Mark an update handled, inside the transaction that handled it."""
-    await session.execute(
-        update(InboundUpdate).where(InboundUpdate.id == receipt).values(handled_at=now)
-    )
+async def clear_inbound(session: AsyncSession, receipts: Sequence[int], now: datetime) -> None:
+    """Mark updates handled, inside the transaction that handled them."""
+    if receipts:
+        await session.execute(
+            update(InboundUpdate).where(InboundUpdate.id.in_(receipts)).values(handled_at=now)
+        )
 
 
 async def pending_inbound(

@@ -38,11 +38,13 @@ def chromium_path() -> str:
 
 @pytest.fixture
 async def page(settings: Settings, clock: Clock) -> AsyncIterator[tuple[object, str]]:
+    # Found before the service starts: a skip must not leave it running.
+    executable = chromium_path()
     app = ChungSuc(settings, clock=clock)
     await app.start(migrate=False)
     async with playwright_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         context = await browser.new_context(viewport={"width": 360, "height": 740})
         try:

@@ -10,15 +10,17 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeDefault,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -33,13 +35,13 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, TypeHandler
 
+from bot.channels.batches import OrderedSends, UpdateBatches
 from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.text import split_text
 from content.i18n import LANGUAGES, Catalogs
-from handlers.engine import Engine, KeyedLocks
+from handlers.engine import Engine
 from handlers.types import Button, Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
@@ -53,30 +55,25 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 30
+# How long stopping waits for updates still queued and replies still owed.
+STOP_SECONDS = 10.0
 
 
-class PerChatProcessor(BaseUpdateProcessor):
-    """Processes updates concurrently, but one chat's updates strictly in order: a person's
-    second message must not overtake the first, different people must not wait on each
-    other."""
+@dataclass(frozen=True)
+class Received:
+    """An update as stored: the receipt marks it handled when its turn commits."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._order = KeyedLocks()
+    update: Update
+    receipt: int
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._order.get((CHANNEL, str(chat.id))):
-            await coroutine
 
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
+async def _answer(query: CallbackQuery) -> None:
+    # Always answered, so the button stops spinning; an old query may refuse, and a
+    # failure here must not keep the tap itself from being handled.
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.info("callback answer refused: %s", error)
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -127,29 +124,24 @@ class TelegramChannel:
         self._catalogs = catalogs
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
-        self._receipts: dict[int, int] = {}
         self.limiter = RateLimiter(send_rate)
-        self.app = self._build(token, base_url, base_file_url)
-        self._poller: asyncio.Task[None] | None = None
-        self.app.add_handler(TypeHandler(Update, self._on_update))
-        self.app.add_error_handler(self._on_error)
-
-    @staticmethod
-    def _build(
-        token: str, base_url: str, base_file_url: str
-    ) -> Application[Any, Any, Any, Any, Any, Any]:
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .base_url(base_url)
-            .base_file_url(base_file_url)
-            .request(AiohttpRequest(connection_pool_size=128))
-            .get_updates_request(AiohttpRequest(connection_pool_size=2))
-            .concurrent_updates(PerChatProcessor())
-            # Our own polling loop (see _poll) stores updates before acknowledging them.
-            .updater(None)
+        # Plain Bot rather than an Application: updates are stored, batched and handed to
+        # the engine here (see _poll and _handle_batch), none of which PTB's dispatcher does.
+        self.bot = Bot(
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            request=AiohttpRequest(connection_pool_size=128),
+            get_updates_request=AiohttpRequest(connection_pool_size=2),
         )
-        return builder.build()
+        self._batches: UpdateBatches[Received] = UpdateBatches(
+            self._handle_batch, name="telegram-updates"
+        )
+        self._sends = OrderedSends()
+        # Receipts queued and not handled yet, so a resumed start does not queue them twice.
+        self._in_flight: set[int] = set()
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
 
     @property
     def webhook_path(self) -> str | None:
@@ -162,38 +154,41 @@ class TelegramChannel:
     async def start(self) -> None:
         """Check the token, publish the command menu, then poll or register the webhook."""
         try:
-            await self.app.initialize()
+            await self.bot.initialize()
         except InvalidToken:
-            await self.app.bot.shutdown()
+            await self.bot.shutdown()
             raise ChannelStartError(
                 "Telegram refused TELEGRAM_TOKEN: copy it again from @BotFather."
             ) from None
         except NetworkError as error:
-            await self.app.bot.shutdown()
+            await self.bot.shutdown()
             raise ChannelStartError(f"Telegram unreachable at TELEGRAM_BASE_URL: {error}") from None
         await self._publish_commands()
-        await self.app.start()
+        self._batches.start()
         await self._resume_pending()
         if self._webhook_url:
-            await self.app.bot.set_webhook(
+            await self.bot.set_webhook(
                 self._webhook_url,
                 secret_token=self._webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            await self.app.bot.delete_webhook()
+            await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
-        log.info("Telegram bot @%s connected", self.app.bot.username)
+        log.info("Telegram bot @%s connected", self.bot.username)
 
     async def stop(self) -> None:
+        """Stop polling, handle what was received, send what is owed, close the pool."""
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
-        if self.app.running:
-            await self.app.stop()
+        await self._batches.stop(STOP_SECONDS)
+        await self._sends.drain(STOP_SECONDS)
+        if self._side_tasks:
+            await asyncio.wait(list(self._side_tasks), timeout=STOP_SECONDS)
         with contextlib.suppress(Exception):
-            await self.app.shutdown()
+            await self.bot.shutdown()
 
     async def _publish_commands(self) -> None:
         for language in LANGUAGES:
@@ -201,9 +196,9 @@ class TelegramChannel:
             # The same commands and words as /help gives a citizen.
             commands = [BotCommand(name, _(text)) for name, text in self._engine.commands_help()]
             # The default list (no language) is Vietnamese, for clients in other languages.
-            await self.app.bot.set_my_commands(commands, language_code=language)
+            await self.bot.set_my_commands(commands, language_code=language)
             if language == "vi":
-                await self.app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's webhook: secret checked in constant time, update queued before the
@@ -215,7 +210,7 @@ class TelegramChannel:
             data = await request.json()
             if not isinstance(data, dict):
                 return web.Response(status=400)
-            update = Update.de_json(data, self.app.bot)
+            update = Update.de_json(data, self.bot)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
             return web.Response(status=400)
         if update is None:
@@ -229,8 +224,8 @@ class TelegramChannel:
         return web.Response(status=200)
 
     async def _enqueue(self, update: Update, receipt: int) -> None:
-        self._receipts[update.update_id] = receipt
-        await self.app.update_queue.put(update)
+        self._in_flight.add(receipt)
+        await self._batches.put(Received(update, receipt))
 
     async def _poll(self) -> None:
         """Long polling. Telegram forgets updates once the next call acknowledges them
@@ -240,7 +235,7 @@ class TelegramChannel:
         backoff = 1.0
         while True:
             try:
-                updates = await self.app.bot.get_updates(
+                updates = await self.bot.get_updates(
                     offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
                 backoff = 1.0
@@ -279,63 +274,76 @@ class TelegramChannel:
         """Queue updates stored before a crash or restart and never handled. Ones already
         queued by this process (a webhook delivery during start-up) are not queued twice;
         one that can no longer be read is set aside rather than blocking the start."""
-        in_flight = set(self._receipts.values())
+        in_flight = set(self._in_flight)
         for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
             if receipt in in_flight:
                 continue
             try:
-                update = Update.de_json(payload, self.app.bot)
+                update = Update.de_json(payload, self.bot)
             except Exception:
                 log.exception("stored Telegram update %s is unreadable; set aside", receipt)
-                await self._clear(receipt)
+                await self._clear([receipt])
                 continue
             await self._enqueue(update, receipt)
 
-    async def _clear(self, receipt: int | None) -> None:
-        if receipt is not None:
+    async def _clear(self, receipts: list[int]) -> None:
+        if receipts:
             async with self._sessions.begin() as session:
-                await clear_inbound(session, receipt, utcnow())
+                await clear_inbound(session, receipts, utcnow())
 
-    async def _on_update(self, update: Update, _context: object) -> None:
-        receipt = self._receipts.pop(update.update_id, None)
+    async def _handle_batch(self, batch: list[Received]) -> None:
+        """Hand a batch's messages to the engine in one go, then send the replies in the
+        background, in order per chat."""
+        turns: list[Incoming] = []
+        other: list[int] = []
+        try:
+            for received in batch:
+                incoming = await self._incoming(received.update, received.receipt)
+                if incoming is not None:
+                    turns.append(incoming)
+                else:
+                    other.append(received.receipt)
+            await self._clear(other)
+            answers = await self._engine.handle_many(turns)
+        finally:
+            self._in_flight.difference_update(r.receipt for r in batch)
+        for incoming, replies in zip(turns, answers, strict=True):
+            chat = incoming.external_id
+            await self._sends.send(chat, partial(self.deliver, chat, replies))
+
+    async def _incoming(self, update: Update, receipt: int) -> Incoming | None:
+        """The engine's view of an update, or None for one that is not a turn (a block,
+        an unblock, an update without a person in it)."""
         chat = update.effective_chat
         user = update.effective_user
-        if update.my_chat_member is not None or chat is None or user is None:
-            if update.my_chat_member is not None:
-                await self._membership_changed(update)
-            await self._clear(receipt)
-            return
+        if update.my_chat_member is not None:
+            await self._membership_changed(update)
+            return None
+        if chat is None or user is None:
+            return None
         query = update.callback_query
         if query is not None:
-            # Always answered, so the button stops spinning; an old query may refuse, and
-            # a failure here must not keep the tap itself from being handled.
-            try:
-                await query.answer()
-            except TelegramError as error:
-                log.info("callback answer refused: %s", error)
-            incoming = Incoming(
-                CHANNEL,
-                str(chat.id),
-                button=query.data or "",
-                name=user.full_name,
-                receipt=receipt,
+            self._side_task(_answer(query))
+            return Incoming(
+                CHANNEL, str(chat.id), button=query.data or "", name=user.full_name, receipt=receipt
             )
-        else:
-            message = update.effective_message
-            if message is None:
-                await self._clear(receipt)
-                return
-            photo = message.photo[-1].file_id if message.photo else None
-            incoming = Incoming(
-                CHANNEL,
-                str(chat.id),
-                text=message.text or message.caption or (None if photo else ""),
-                name=user.full_name,
-                photo=photo,
-                receipt=receipt,
-            )
-        replies = await self._engine.handle(incoming)
-        await self.deliver(str(chat.id), replies)
+        message = update.effective_message
+        if message is None:
+            return None
+        photo = message.photo[-1].file_id if message.photo else None
+        return Incoming(
+            CHANNEL,
+            str(chat.id),
+            text=message.text or message.caption or (None if photo else ""),
+            name=user.full_name,
+            photo=photo,
+            receipt=receipt,
+        )
+
+    def _side_task(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
 
     async def _membership_changed(self, update: Update) -> None:
         member = update.my_chat_member
@@ -346,13 +354,10 @@ class TelegramChannel:
         async with self._sessions.begin() as session:
             await set_reachable(session, CHANNEL, str(member.chat.id), reachable=reachable)
 
-    async def _on_error(self, update: object, context: Any) -> None:
-        log.error("Telegram update failed", exc_info=context.error)
-
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order: long text split on paragraphs, the keyboard on the last
         piece, user-supplied text escaped for HTML."""
-        bot = self.app.bot
+        bot = self.bot
         chat_id = int(external_id)
         try:
             for reply in replies:

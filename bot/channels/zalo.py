@@ -159,7 +159,7 @@ class ZaloChannel:
             except TypeError:
                 log.exception("stored Zalo update %s is unreadable; set aside", receipt)
                 async with self._sessions.begin() as session:
-                    await clear_inbound(session, receipt, utcnow())
+                    await clear_inbound(session, [receipt], utcnow())
                 continue
             self._seen.first_time(update.dedup_key)
             self._spawn(update, receipt)
