@@ -17,6 +17,8 @@ from storage.models import InboundUpdate
 
 # Handled updates are kept this long to recognise late copies, then purged.
 KEEP_HANDLED = timedelta(days=7)
+# Rows per INSERT statement: within every database's limit on bound parameters.
+ROWS_PER_INSERT = 200
 
 
 async def keep_inbound_many(
@@ -24,18 +26,30 @@ async def keep_inbound_many(
 ) -> list[int | None]:
     """Store (key, payload) updates in one transaction; for each, its receipt, or None
     when that key was stored before (a copy: skip it)."""
-    receipts: list[int | None] = []
+    first: dict[str, dict[str, Any]] = {}
+    for key, payload in updates:
+        first.setdefault(key, payload)
+    stored: dict[str, int] = {}
+    keys = list(first)
     async with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for key, payload in updates:
+        for start in range(0, len(keys), ROWS_PER_INSERT):
+            rows = [
+                {"channel": channel, "key": key, "payload": first[key], "received_at": now}
+                for key in keys[start : start + ROWS_PER_INSERT]
+            ]
             statement = (
                 insert(InboundUpdate)
-                .values(channel=channel, key=key, payload=payload, received_at=now)
+                .values(rows)
                 .on_conflict_do_nothing(index_elements=["channel", "key"])
-                .returning(InboundUpdate.id)
+                .returning(InboundUpdate.id, InboundUpdate.key)
             )
-            receipts.append(await session.scalar(statement))
+            # Rows come back in no set order, and a key stored before not at all.
+            stored.update({key: id_ for id_, key in await session.execute(statement)})
+    receipts: list[int | None] = []
+    for key, _payload in updates:
+        receipts.append(stored.pop(key, None))
     return receipts
 
 

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeDefault,
     CallbackQuery,
@@ -38,6 +38,7 @@ from telegram.error import (
 
 from bot.channels.batches import OrderedSends, UpdateBatches
 from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
+from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.text import split_text
 from content.i18n import LANGUAGES, Catalogs
@@ -127,7 +128,7 @@ class TelegramChannel:
         self.limiter = RateLimiter(send_rate)
         # Plain Bot rather than an Application: updates are stored, batched and handed to
         # the engine here (see _poll and _handle_batch), none of which PTB's dispatcher does.
-        self.bot = Bot(
+        self.bot = ChannelBot(
             token,
             base_url=base_url,
             base_file_url=base_file_url,
@@ -235,9 +236,7 @@ class TelegramChannel:
         backoff = 1.0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
-                )
+                payloads = await self.bot.get_update_payloads(offset, POLL_SECONDS, ALLOWED_UPDATES)
                 backoff = 1.0
             except (InvalidToken, Forbidden):
                 log.error("Telegram refused the token while polling; the channel stops")
@@ -249,13 +248,13 @@ class TelegramChannel:
                 await asyncio.sleep(_retry_after(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if not updates:
+            if not payloads:
                 continue
             try:
                 receipts = await keep_inbound_many(
                     self._sessions,
                     CHANNEL,
-                    [(str(u.update_id), u.to_dict()) for u in updates],
+                    [(str(payload.get("update_id")), payload) for payload in payloads],
                     utcnow(),
                 )
             except Exception:
@@ -264,11 +263,11 @@ class TelegramChannel:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            for update, receipt in zip(updates, receipts, strict=True):
+            for payload, receipt in zip(payloads, receipts, strict=True):
                 # None: stored before (fetched again after a restart); resumed or handled.
                 if receipt is not None:
-                    await self._enqueue(update, receipt)
-            offset = updates[-1].update_id + 1
+                    await self._enqueue_payload(payload, receipt)
+            offset = max(int(payload.get("update_id", 0)) for payload in payloads) + 1
 
     async def _resume_pending(self) -> None:
         """Queue updates stored before a crash or restart and never handled. Ones already
@@ -278,13 +277,18 @@ class TelegramChannel:
         for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
             if receipt in in_flight:
                 continue
-            try:
-                update = Update.de_json(payload, self.bot)
-            except Exception:
-                log.exception("stored Telegram update %s is unreadable; set aside", receipt)
-                await self._clear([receipt])
-                continue
-            await self._enqueue(update, receipt)
+            await self._enqueue_payload(payload, receipt)
+
+    async def _enqueue_payload(self, payload: dict[str, Any], receipt: int) -> None:
+        try:
+            update = Update.de_json(payload, self.bot)
+        except Exception:
+            # Stored, but not something this version can read: set aside rather than
+            # block the updates behind it.
+            log.exception("Telegram update %s is unreadable; set aside", receipt)
+            await self._clear([receipt])
+            return
+        await self._enqueue(update, receipt)
 
     async def _clear(self, receipts: list[int]) -> None:
         if receipts:
@@ -368,7 +372,7 @@ class TelegramChannel:
                 for number, piece in enumerate(pieces, start=1):
                     markup = keyboard(reply.buttons) if number == len(pieces) else None
                     send = partial(
-                        bot.send_message,
+                        bot.send_text,
                         chat_id,
                         piece,
                         parse_mode=ParseMode.HTML,

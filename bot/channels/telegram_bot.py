@@ -1,0 +1,56 @@
+"""The Bot API calls the Telegram channel makes on every message, without the objects it
+does not need.
+
+PTB's `Bot.get_updates` and `Bot.send_message` turn every answer into `Update` and
+`Message` objects. The channel stores each update as the JSON Telegram sent, and of a sent
+message it needs only to know that it went through; building those objects (and turning
+updates back into JSON to store them) costs more CPU than the HTTP call itself. These two
+methods go through the same request machinery, defaults and errors as every other call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+
+JSONDict = dict[str, Any]
+
+
+class ChannelBot(Bot):
+    """A `telegram.Bot` with raw variants of the two calls made per message."""
+
+    async def get_update_payloads(
+        self, offset: int | None, poll_seconds: int, allowed_updates: Sequence[str]
+    ) -> list[JSONDict]:
+        """getUpdates, answered as the JSON objects Telegram sent."""
+        # As Bot.get_updates does: the long poll may last `poll_seconds` beyond the usual
+        # wait for an answer.
+        read_timeout = (self._request[0].read_timeout or 0) + poll_seconds
+        result = await self._post(
+            "getUpdates",
+            {"offset": offset, "timeout": poll_seconds, "allowed_updates": list(allowed_updates)},
+            read_timeout=read_timeout,
+        )
+        return list(result)
+
+    async def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        parse_mode: ParseMode | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """sendMessage, without building a `Message` from the answer."""
+        await self._post(
+            "sendMessage",
+            {
+                "chat_id": chat_id,
+                "text": text,
+                "parse_mode": parse_mode,
+                "reply_markup": reply_markup,
+            },
+        )
