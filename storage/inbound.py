@@ -17,8 +17,6 @@ from storage.models import InboundUpdate
 
 # Handled updates are kept this long to recognise late copies, then purged.
 KEEP_HANDLED = timedelta(days=7)
-# Rows per INSERT statement: within every database's limit on bound parameters.
-ROWS_PER_INSERT = 200
 
 
 async def keep_inbound_many(
@@ -29,24 +27,24 @@ async def keep_inbound_many(
     first: dict[str, dict[str, Any]] = {}
     for key, payload in updates:
         first.setdefault(key, payload)
+    rows = [
+        {"channel": channel, "key": key, "payload": payload, "received_at": now}
+        for key, payload in first.items()
+    ]
     stored: dict[str, int] = {}
-    keys = list(first)
     async with sessions.begin() as session:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for start in range(0, len(keys), ROWS_PER_INSERT):
-            rows = [
-                {"channel": channel, "key": key, "payload": first[key], "received_at": now}
-                for key in keys[start : start + ROWS_PER_INSERT]
-            ]
-            statement = (
-                insert(InboundUpdate)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["channel", "key"])
-                .returning(InboundUpdate.id, InboundUpdate.key)
-            )
-            # Rows come back in no set order, and a key stored before not at all.
-            stored.update({key: id_ for id_, key in await session.execute(statement)})
+        statement = (
+            insert(InboundUpdate)
+            .on_conflict_do_nothing(index_elements=["channel", "key"])
+            .returning(InboundUpdate.id, InboundUpdate.key)
+        )
+        if rows:
+            # Sent as one multi-row INSERT (SQLAlchemy batches an executemany with
+            # RETURNING); rows come back in no set order, and a key stored before not at all.
+            result = await session.execute(statement, rows)
+            stored = {key: id_ for id_, key in result}
     receipts: list[int | None] = []
     for key, _payload in updates:
         receipts.append(stored.pop(key, None))

@@ -13,19 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
 )
-from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -39,6 +34,14 @@ from telegram.error import (
 from bot.channels.batches import OrderedSends, UpdateBatches
 from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
 from bot.channels.telegram_bot import ChannelBot
+from bot.channels.telegram_payloads import (
+    CHANNEL,
+    ButtonTap,
+    JSONDict,
+    Membership,
+    read_update,
+    update_id,
+)
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.text import split_text
 from content.i18n import LANGUAGES, Catalogs
@@ -51,7 +54,6 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -64,27 +66,19 @@ STOP_SECONDS = 10.0
 class Received:
     """An update as stored: the receipt marks it handled when its turn commits."""
 
-    update: Update
+    payload: JSONDict
     receipt: int
 
 
-async def _answer(query: CallbackQuery) -> None:
-    # Always answered, so the button stops spinning; an old query may refuse, and a
-    # failure here must not keep the tap itself from being handled.
-    try:
-        await query.answer()
-    except TelegramError as error:
-        log.info("callback answer refused: %s", error)
-
-
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """One button per row: labels are sentences in Vietnamese and must stay readable."""
+def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
+    """An InlineKeyboardMarkup as the Bot API reads it, one button per row: labels are
+    sentences in Vietnamese and must stay readable."""
     rows = [
-        [InlineKeyboardButton(b.label[:64], callback_data=b.id)]
+        [{"text": b.label[:64], "callback_data": b.id}]
         for b in buttons
         if len(b.id.encode()) <= CALLBACK_DATA_BYTES
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return {"inline_keyboard": rows} if rows else None
 
 
 def _transient(error: BaseException) -> bool:
@@ -208,25 +202,23 @@ class TelegramChannel:
         if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
             return web.Response(status=401)
         try:
-            data = await request.json()
-            if not isinstance(data, dict):
-                return web.Response(status=400)
-            update = Update.de_json(data, self.bot)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError):
+            payload = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return web.Response(status=400)
-        if update is None:
+        key = update_id(payload)
+        if key is None:
             return web.Response(status=400)
         # Kept before Telegram hears 200: it will not send the update again, so a crash
         # before the turn commits must find it stored. A copy it does send is known by
         # its update_id and skipped.
-        receipt = await keep_inbound(self._sessions, CHANNEL, str(update.update_id), data, utcnow())
+        receipt = await keep_inbound(self._sessions, CHANNEL, str(key), payload, utcnow())
         if receipt is not None:
-            await self._enqueue(update, receipt)
+            await self._enqueue(payload, receipt)
         return web.Response(status=200)
 
-    async def _enqueue(self, update: Update, receipt: int) -> None:
+    async def _enqueue(self, payload: JSONDict, receipt: int) -> None:
         self._in_flight.add(receipt)
-        await self._batches.put(Received(update, receipt))
+        await self._batches.put(Received(payload, receipt))
 
     async def _poll(self) -> None:
         """Long polling. Telegram forgets updates once the next call acknowledges them
@@ -266,7 +258,7 @@ class TelegramChannel:
             for payload, receipt in zip(payloads, receipts, strict=True):
                 # None: stored before (fetched again after a restart); resumed or handled.
                 if receipt is not None:
-                    await self._enqueue_payload(payload, receipt)
+                    await self._enqueue(payload, receipt)
             offset = max(int(payload.get("update_id", 0)) for payload in payloads) + 1
 
     async def _resume_pending(self) -> None:
@@ -277,18 +269,7 @@ class TelegramChannel:
         for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
             if receipt in in_flight:
                 continue
-            await self._enqueue_payload(payload, receipt)
-
-    async def _enqueue_payload(self, payload: dict[str, Any], receipt: int) -> None:
-        try:
-            update = Update.de_json(payload, self.bot)
-        except Exception:
-            # Stored, but not something this version can read: set aside rather than
-            # block the updates behind it.
-            log.exception("Telegram update %s is unreadable; set aside", receipt)
-            await self._clear([receipt])
-            return
-        await self._enqueue(update, receipt)
+            await self._enqueue(payload, receipt)
 
     async def _clear(self, receipts: list[int]) -> None:
         if receipts:
@@ -302,11 +283,17 @@ class TelegramChannel:
         other: list[int] = []
         try:
             for received in batch:
-                incoming = await self._incoming(received.update, received.receipt)
-                if incoming is not None:
-                    turns.append(incoming)
-                else:
-                    other.append(received.receipt)
+                seen = read_update(received.payload, received.receipt)
+                if isinstance(seen, ButtonTap):
+                    # Answered at once, so the button stops spinning.
+                    self._side_task(self._answer(seen.query_id))
+                    seen = seen.incoming
+                if isinstance(seen, Incoming):
+                    turns.append(seen)
+                    continue
+                if isinstance(seen, Membership):
+                    await self._membership_changed(seen)
+                other.append(received.receipt)
             await self._clear(other)
             answers = await self._engine.handle_many(turns)
         finally:
@@ -315,48 +302,21 @@ class TelegramChannel:
             chat = incoming.external_id
             await self._sends.send(chat, partial(self.deliver, chat, replies))
 
-    async def _incoming(self, update: Update, receipt: int) -> Incoming | None:
-        """The engine's view of an update, or None for one that is not a turn (a block,
-        an unblock, an update without a person in it)."""
-        chat = update.effective_chat
-        user = update.effective_user
-        if update.my_chat_member is not None:
-            await self._membership_changed(update)
-            return None
-        if chat is None or user is None:
-            return None
-        query = update.callback_query
-        if query is not None:
-            self._side_task(_answer(query))
-            return Incoming(
-                CHANNEL, str(chat.id), button=query.data or "", name=user.full_name, receipt=receipt
-            )
-        message = update.effective_message
-        if message is None:
-            return None
-        photo = message.photo[-1].file_id if message.photo else None
-        return Incoming(
-            CHANNEL,
-            str(chat.id),
-            text=message.text or message.caption or (None if photo else ""),
-            name=user.full_name,
-            photo=photo,
-            receipt=receipt,
-        )
+    async def _answer(self, query_id: str) -> None:
+        # An old query may be refused; the tap itself is handled all the same.
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as error:
+            log.info("callback answer refused: %s", error)
 
     def _side_task(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
 
-    async def _membership_changed(self, update: Update) -> None:
-        member = update.my_chat_member
-        if member is None:
-            return
-        status = member.new_chat_member.status
-        reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    async def _membership_changed(self, change: Membership) -> None:
         async with self._sessions.begin() as session:
-            await set_reachable(session, CHANNEL, str(member.chat.id), reachable=reachable)
+            await set_reachable(session, CHANNEL, change.chat_id, reachable=change.reachable)
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order: long text split on paragraphs, the keyboard on the last

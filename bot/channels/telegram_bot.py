@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 
 JSONDict = dict[str, Any]
@@ -42,9 +42,10 @@ class ChannelBot(Bot):
         text: str,
         *,
         parse_mode: ParseMode | None = None,
-        reply_markup: InlineKeyboardMarkup | None = None,
+        reply_markup: JSONDict | None = None,
     ) -> None:
-        """sendMessage, without building a `Message` from the answer."""
+        """sendMessage, without building a `Message` from the answer; `reply_markup` is
+        the markup's JSON."""
         await self._post(
             "sendMessage",
             {
