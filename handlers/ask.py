@@ -3,6 +3,8 @@ when unsure, and an offer to send the question to an officer when nothing fits."
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from content.i18n import N_
@@ -43,8 +45,11 @@ def render_entry(turn: Turn, entry: Entry, related: list[Entry], score: float) -
     )
 
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 def has_words(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _LETTER_OR_DIGIT.search(text) is not None
 
 
 # What people say that is not a question, folded; answered kindly, never searched.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import logging
 import re
 import unicodedata
@@ -338,7 +339,7 @@ class Engine:
             return str(offered[number - 1][0]) if 1 <= number <= len(offered) else None
         typed = fold(text).strip(" .!")
         for button_id, label in offered:
-            if fold(_without_symbols(label)) == typed:
+            if _folded_label(label) == typed:
                 return str(button_id)
         return None
 
@@ -377,6 +378,12 @@ async def _run_logged(callback: Callable[[], Awaitable[None]]) -> None:
         await callback()
     except Exception:
         log.exception("delivery after commit failed")
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_label(label: str) -> str:
+    # Labels repeat (menus, suggested questions) and are compared on every typed message.
+    return fold(_without_symbols(label))
 
 
 def _without_symbols(label: str) -> str:

@@ -6,6 +6,7 @@ HTTP stack instead of pulling a second client library into the hot path.
 """
 
 import asyncio
+import functools
 import io
 
 import aiohttp
@@ -157,15 +158,7 @@ class AiohttpRequest(BaseRequest):
         write = self._pick(
             write_timeout, self._media_write_timeout if files else self._write_timeout
         )
-        timeout = aiohttp.ClientTimeout(
-            # aiohttp's `connect` also counts waiting for a pooled connection; that wait is
-            # already bounded by pool_timeout below, so both are set to the connect budget.
-            connect=connect,
-            sock_connect=connect,
-            # sock_read starts once the request is sent and restarts on every chunk received,
-            # like httpx's read timeout.
-            sock_read=read,
-        )
+        timeout = _client_timeout(connect, read)
         # aiohttp has no write timeout. A stalled upload is caught instead by a deadline on
         # getting the response headers: the connect, write and read budgets added together.
         # The body is then read under sock_read alone, so large downloads are not cut short.
@@ -174,11 +167,15 @@ class AiohttpRequest(BaseRequest):
         # aiohttp folds the wait for a free connection into its connect timeout. PTB treats pool
         # exhaustion as its own failure (the request never left), so the pool is gated here with
         # a semaphore the size of the connector's limit and its own timeout.
-        try:
-            async with asyncio.timeout(pool):
-                await pool_slots.acquire()
-        except TimeoutError as err:
-            raise TimedOut(_POOL_TIMEOUT_MESSAGE) from err
+        if pool_slots.locked():
+            try:
+                async with asyncio.timeout(pool):
+                    await pool_slots.acquire()
+            except TimeoutError as err:
+                raise TimedOut(_POOL_TIMEOUT_MESSAGE) from err
+        else:
+            # A free slot is taken at once; no timer is worth arming for that.
+            await pool_slots.acquire()
 
         try:
             async with asyncio.timeout(headers_deadline):
@@ -202,6 +199,20 @@ class AiohttpRequest(BaseRequest):
         if isinstance(value, DefaultValue):
             return default
         return value
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for a call; few distinct pairs occur, so they are made once."""
+    return aiohttp.ClientTimeout(
+        # aiohttp's `connect` also counts waiting for a pooled connection; that wait is
+        # already bounded by pool_timeout, so both are set to the connect budget.
+        connect=connect,
+        sock_connect=connect,
+        # sock_read starts once the request is sent and restarts on every chunk received,
+        # like httpx's read timeout.
+        sock_read=read,
+    )
 
 
 def _form(request_data: RequestData) -> aiohttp.FormData:
