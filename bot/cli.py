@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
 from bot.config import Settings, SettingsError, load_settings
+from bot.memory import settle_after_start
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
 from storage.audit import record_audit
@@ -55,6 +56,7 @@ async def serve(settings: Settings) -> int:
         await app.stop()
         print(f"Chung Sức cannot start: {error}", file=sys.stderr)
         return 2
+    settle_after_start()
     print(f"Chung Sức is running: web chat on http://{settings.web_host}:{app.port}/", flush=True)
     try:
         await stop.wait()

@@ -43,6 +43,7 @@ from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
 from bot.app import ChungSuc
 from bot.config import load_settings
+from bot.memory import settle_after_start
 from storage.db import create_engine
 from storage.models import Interaction
 from tests.bench.kb_bench import load_cases
@@ -347,6 +348,8 @@ async def run_service(conn: Connection, send_rate: float) -> dict[str, Any]:
             )
             app = ChungSuc(settings)
             await app.start()
+            # As `chungsuc run` does once started.
+            settle_after_start()
             try:
                 figures, cpu_share = await _follow(conn)
             finally:
