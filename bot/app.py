@@ -19,7 +19,8 @@ from content.i18n import Catalogs
 from content.kb import load_knowledge
 from content.knowledge import Knowledge, officer_entry
 from content.provinces import load_provinces
-from handlers.engine import Engine, KeyedLocks
+from handlers.engine import Engine
+from handlers.locks import KeyedLocks
 from handlers.registry import build_engine
 from handlers.types import Services
 from storage.db import create_engine, create_sessions, ping

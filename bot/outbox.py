@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from handlers.engine import KeyedLocks
+from handlers.locks import KeyedLocks
 from handlers.types import Reply
 from storage.db import Sessions
 from storage.interactions import PUSH, interaction_row, record_interactions

@@ -1,21 +1,17 @@
 """The flow engine: one Incoming in, the contact's journey step run, Replies out.
 
-Every turn is one unit of work: the contact, their conversation state and both sides
-of the exchange are written together, so a restart resumes exactly where the person
-was and nothing they sent is lost.
+A turn is committed with its contact, their conversation state and both sides of the
+exchange, so a restart resumes exactly where the person was and nothing they sent is
+lost. Messages that arrive together are handled together: one unit of work for a whole
+wave of people (see `handle_many`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
-import functools
 import logging
-import re
-import unicodedata
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
 from handlers.errors import DomainError, NotFound
+from handlers.locks import KeyedLocks
+from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label, is_stop_word
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
+from handlers.units import log_rows, waves
 from storage.contacts import get_or_create_contact, touch_contact
 from storage.inbound import clear_inbound
-from storage.interactions import interaction_row, record_interactions
+from storage.interactions import record_interactions
 from storage.states import contacts_and_states, new_state
 
 if TYPE_CHECKING:
@@ -37,23 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
-# Most turns in one unit of work: bounds the statement sizes and the work a rollback undoes.
-MAX_WAVE = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
-# Words people type instead of the command, folded to plain ASCII lower case.
-_CANCEL_WORDS = {"huy", "cancel", "thoi"}
-# Words that stop announcements wherever the person is (carrier-style opt-out). Folded,
-# "dừng" (stop) is "đúng" (right) and "dùng" (use), so only the exact word counts, or
-# DUNG typed in capitals as people do for SMS keywords.
-_STOP_WORDS = {"stop", "dừng", "dừng lại", "unsubscribe"}
-_STOP_CAPITALS = {"DUNG", "DUNG LAI"}
-
-
-def is_stop_word(text: str) -> bool:
-    """Whether `text` asks to stop announcements."""
-    bare = text.strip(" .!")
-    return bare.lower() in _STOP_WORDS or bare in _STOP_CAPITALS
 
 
 @dataclass(frozen=True)
@@ -74,37 +56,6 @@ class Journey:
     menu_order: int = 0
     help: Mapping[str, str] = field(default_factory=dict)
     officer_only: bool = False
-
-
-def clean_text(text: str) -> str:
-    """NFC, without control and direction-override characters, trimmed."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
-
-
-class KeyedLocks:
-    """One lock per contact, so a person's messages are handled in the order sent while
-    different people are served in parallel. Locks vanish when nobody holds them."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-
-    def get(self, key: tuple[str, str]) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        return lock
-
-    @contextlib.asynccontextmanager
-    async def holding(self, keys: Iterable[tuple[str, str]]) -> AsyncIterator[None]:
-        """Hold the locks of all `keys`. They are taken in sorted order, so two holders of
-        overlapping sets cannot each wait on the other."""
-        async with contextlib.AsyncExitStack() as stack:
-            for key in sorted(set(keys)):
-                await stack.enter_async_context(self.get(key))
-            yield
 
 
 class Engine:
@@ -173,7 +124,7 @@ class Engine:
         instead of one each, which is what lets a single process keep up with a crowd.
         """
         results: list[list[Reply]] = [[] for _ in incomings]
-        for wave in _waves(incomings):
+        for wave in waves(incomings):
             replies = await self._handle_wave([incomings[i] for i in wave])
             for index, answer in zip(wave, replies, strict=True):
                 results[index] = answer
@@ -231,7 +182,7 @@ class Engine:
                     state = new_state(session, contact.id, now)
                 turn, replies = await self._turn(session, incoming, contact, state, now, failure)
                 if not turn.forget:
-                    rows += _log_rows(incoming, contact.id, replies, now)
+                    rows += log_rows(incoming, contact.id, replies, now)
                 turns.append(turn)
                 results.append(replies)
             await record_interactions(session, rows)
@@ -314,10 +265,10 @@ class Engine:
         chosen = self._typed_choice(turn, text)
         if chosen is not None:
             return await self._route_button(turn, chosen)
-        command = _COMMAND.match(text)
+        command = COMMAND.match(text)
         if command:
             return await self._route_command(turn, command.group(1).lower(), command.group(2) or "")
-        if turn.state.journey and fold(text) in _CANCEL_WORDS:
+        if turn.state.journey and fold(text) in CANCEL_WORDS:
             return await self._route_command(turn, "huy", "")
         if is_stop_word(text) and "huydangky" in self.commands:
             turn.finish()
@@ -339,7 +290,7 @@ class Engine:
             return str(offered[number - 1][0]) if 1 <= number <= len(offered) else None
         typed = fold(text).strip(" .!")
         for button_id, label in offered:
-            if _folded_label(label) == typed:
+            if folded_label(label) == typed:
                 return str(button_id)
         return None
 
@@ -378,66 +329,3 @@ async def _run_logged(callback: Callable[[], Awaitable[None]]) -> None:
         await callback()
     except Exception:
         log.exception("delivery after commit failed")
-
-
-@functools.lru_cache(maxsize=4096)
-def _folded_label(label: str) -> str:
-    # Labels repeat (menus, suggested questions) and are compared on every typed message.
-    return fold(_without_symbols(label))
-
-
-def _without_symbols(label: str) -> str:
-    """A label without its leading emoji and arrows: "🔔 Nhận thông báo" → "Nhận thông báo"."""
-    return "".join(ch for ch in label if ch.isalnum() or ch.isspace() or ch in "/-,").strip()
-
-
-def _kind(incoming: Incoming, text: str | None) -> str:
-    if incoming.button is not None:
-        return "button"
-    if incoming.photo is not None:
-        return "photo"
-    if text and text.startswith("/"):
-        return "command"
-    return "text"
-
-
-def _waves(incomings: Sequence[Incoming]) -> list[list[int]]:
-    """Indexes of `incomings` in waves: a person's n-th message goes in the n-th wave,
-    and no wave is longer than MAX_WAVE."""
-    waves: list[list[int]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for index, incoming in enumerate(incomings):
-        key = (incoming.channel, incoming.external_id)
-        number = seen.get(key, 0)
-        seen[key] = number + 1
-        while len(waves) <= number:
-            waves.append([])
-        waves[number].append(index)
-    return [
-        wave[start : start + MAX_WAVE] for wave in waves for start in range(0, len(wave), MAX_WAVE)
-    ]
-
-
-def _log_rows(
-    incoming: Incoming, contact_id: int, replies: list[Reply], now: datetime
-) -> list[dict[str, Any]]:
-    """The interaction log rows of one turn: the message in, then each reply."""
-    text = clean_text(incoming.text) if incoming.text is not None else None
-    rows = [
-        interaction_row(
-            contact_id, "in", _kind(incoming, text), now, text=text, button_id=incoming.button
-        )
-    ]
-    rows += [
-        interaction_row(
-            contact_id,
-            "out",
-            "text",
-            now,
-            text=reply.text if reply.loggable else None,
-            answer_id=reply.answer_id,
-            score=reply.score,
-        )
-        for reply in replies
-    ]
-    return rows

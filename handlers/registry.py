@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from handlers import ask, browse, inbox, language, my_data, officer, province, start, subscription
-from handlers.engine import Engine, Journey, KeyedLocks
+from handlers.engine import Engine, Journey
+from handlers.locks import KeyedLocks
 from handlers.types import Services
 
 

@@ -35,7 +35,8 @@ from bot.channels.zalo_client import (
     parse_update,
 )
 from content.i18n import Catalogs
-from handlers.engine import Engine, KeyedLocks
+from handlers.engine import Engine
+from handlers.locks import KeyedLocks
 from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
