@@ -1,0 +1,99 @@
+"""Messages that arrive together are handled together, and still one person at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from bot.app import ChungSuc
+from handlers.engine import Engine
+from handlers.errors import DomainError
+from handlers.types import Incoming, Reply, Turn
+from storage.models import Contact, ConversationState, Interaction
+
+
+def text(person: str, said: str) -> Incoming:
+    return Incoming("telegram", person, text=said, name=person)
+
+
+async def count_rows(app: ChungSuc, direction: str) -> int:
+    async with app.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Interaction).where(Interaction.direction == direction)
+        )
+    return int(count or 0)
+
+
+async def test_a_persons_messages_in_one_batch_are_handled_in_order(app: ChungSuc) -> None:
+    answers = await app.engine.handle_many(
+        [
+            text("an", "/ngonngu"),
+            text("binh", "ocop là gì"),
+            # Typed as the label of a button the first message offers: only right if
+            # the first message was handled (and its buttons stored) before this one.
+            text("an", "English"),
+        ]
+    )
+    assert "Tiếng Việt" in [b.label for b in answers[0][0].buttons]
+    assert "OCOP" in answers[1][0].text
+    assert "English" in answers[2][0].text and "Switched" in answers[2][0].text
+    async with app.sessions() as session:
+        language = await session.scalar(select(Contact.language).where(Contact.external_id == "an"))
+    assert language == "en"
+
+
+async def echo_or_fail(turn: Turn) -> list[Reply]:
+    said = turn.incoming.text or ""
+    if said == "domain":
+        raise DomainError()
+    if said == "crash":
+        raise RuntimeError("a bug in a journey")
+    turn.begin("echo", "again", {"said": said})
+    return [Reply(f"echo {said}")]
+
+
+async def test_one_failing_turn_does_not_undo_the_others(app: ChungSuc) -> None:
+    engine = Engine(app.services, [], fallback=echo_or_fail)
+    batch = [text("an", "one"), text("binh", "crash"), text("chi", "domain"), text("dung", "two")]
+
+    answers = await engine.handle_many(batch)
+
+    assert answers[0][0].text == "echo one"
+    assert answers[3][0].text == "echo two"
+    # The two that failed get the polite refusal, not silence.
+    assert answers[1][0].text and answers[2][0].text
+    assert not answers[1][0].text.startswith("echo")
+    assert await count_rows(app, "in") == 4
+    assert await count_rows(app, "out") == 4
+    async with app.sessions() as session:
+        rows = await session.execute(
+            select(Contact.external_id, ConversationState.step).join(
+                ConversationState, ConversationState.contact_id == Contact.id
+            )
+        )
+        steps = {person: step for person, step in rows}
+    assert steps["an"] == "again" and steps["dung"] == "again"
+    assert steps["binh"] is None and steps["chi"] is None
+
+
+async def test_a_wave_of_people_costs_one_read_and_one_log_write(app: ChungSuc) -> None:
+    people = [f"p{n}" for n in range(20)]
+    await app.engine.handle_many([text(p, "xin chào") for p in people])
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(app.db.sync_engine, "before_cursor_execute", note)
+    try:
+        answers = await app.engine.handle_many([text(p, "ocop là gì") for p in people])
+    finally:
+        event.remove(app.db.sync_engine, "before_cursor_execute", note)
+
+    assert all("OCOP" in replies[0].text for replies in answers)
+    reads = [s for s in statements if s.startswith("select") and "from contacts" in s]
+    logs = [s for s in statements if s.startswith("insert into interactions")]
+    assert len(reads) == 1, statements
+    assert len(logs) == 1, statements
+    assert await count_rows(app, "in") == 40
