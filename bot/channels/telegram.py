@@ -60,6 +60,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 30
 # How long stopping waits for updates still queued and replies still owed.
 STOP_SECONDS = 10.0
+# After a batch fails, how long until its stored updates are queued again.
+RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,12 @@ def _retry_after(error: BaseException) -> float | None:
 
 
 class TelegramChannel:
-    """Connects the engine to Telegram through a python-telegram-bot Application."""
+    """Connects the engine to Telegram through python-telegram-bot's Bot.
+
+    Updates (polled or posted to the webhook) are stored, then handled in batches: all
+    that arrived while the previous batch was being handled go to the engine at once.
+    Replies are sent in the background, in order per chat.
+    """
 
     def __init__(
         self,
@@ -137,6 +144,7 @@ class TelegramChannel:
         self._in_flight: set[int] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._retry: asyncio.Task[None] | None = None
 
     @property
     def webhook_path(self) -> str | None:
@@ -174,10 +182,11 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._retry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
         if self._side_tasks:
@@ -240,14 +249,12 @@ class TelegramChannel:
                 await asyncio.sleep(_retry_after(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if not payloads:
+            keyed = [(key, payload) for payload in payloads if (key := update_id(payload))]
+            if not keyed:
                 continue
             try:
                 receipts = await keep_inbound_many(
-                    self._sessions,
-                    CHANNEL,
-                    [(str(payload.get("update_id")), payload) for payload in payloads],
-                    utcnow(),
+                    self._sessions, CHANNEL, [(str(k), p) for k, p in keyed], utcnow()
                 )
             except Exception:
                 # Not stored, so not acknowledged: the same batch is fetched again.
@@ -255,16 +262,16 @@ class TelegramChannel:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            for payload, receipt in zip(payloads, receipts, strict=True):
+            for (_key, payload), receipt in zip(keyed, receipts, strict=True):
                 # None: stored before (fetched again after a restart); resumed or handled.
                 if receipt is not None:
                     await self._enqueue(payload, receipt)
-            offset = max(int(payload.get("update_id", 0)) for payload in payloads) + 1
+            offset = max(key for key, _payload in keyed) + 1
 
     async def _resume_pending(self) -> None:
-        """Queue updates stored before a crash or restart and never handled. Ones already
-        queued by this process (a webhook delivery during start-up) are not queued twice;
-        one that can no longer be read is set aside rather than blocking the start."""
+        """Queue updates stored and never handled: after a crash or restart, or after a
+        batch failed (the database was unreachable, say). Ones already queued are not
+        queued twice."""
         in_flight = set(self._in_flight)
         for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
             if receipt in in_flight:
@@ -296,11 +303,30 @@ class TelegramChannel:
                 other.append(received.receipt)
             await self._clear(other)
             answers = await self._engine.handle_many(turns)
+        except Exception:
+            # The database, most likely. What was not handled is still stored unhandled:
+            # it is queued again shortly, and what did commit is not handled twice.
+            log.exception("a batch of %d Telegram updates failed; retrying soon", len(batch))
+            self._retry_later()
+            return
         finally:
             self._in_flight.difference_update(r.receipt for r in batch)
         for incoming, replies in zip(turns, answers, strict=True):
             chat = incoming.external_id
             await self._sends.send(chat, partial(self.deliver, chat, replies))
+
+    def _retry_later(self) -> None:
+        if self._retry is None or self._retry.done():
+            self._retry = asyncio.create_task(self._resume_after(RETRY_SECONDS))
+
+    async def _resume_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            await self._resume_pending()
+        except Exception:
+            log.exception("stored Telegram updates still unreachable; retrying later")
+            self._retry = None
+            self._retry_later()
 
     async def _answer(self, query_id: str) -> None:
         # An old query may be refused; the tap itself is handled all the same.

@@ -17,6 +17,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 
 JSONDict = dict[str, Any]
+# How long an answer may take beyond a long poll's own duration.
+ANSWER_SECONDS = 5.0
 
 
 class ChannelBot(Bot):
@@ -26,13 +28,12 @@ class ChannelBot(Bot):
         self, offset: int | None, poll_seconds: int, allowed_updates: Sequence[str]
     ) -> list[JSONDict]:
         """getUpdates, answered as the JSON objects Telegram sent."""
-        # As Bot.get_updates does: the long poll may last `poll_seconds` beyond the usual
-        # wait for an answer.
-        read_timeout = (self._request[0].read_timeout or 0) + poll_seconds
         result = await self._post(
             "getUpdates",
             {"offset": offset, "timeout": poll_seconds, "allowed_updates": list(allowed_updates)},
-            read_timeout=read_timeout,
+            # As Bot.get_updates does: the long poll lasts up to `poll_seconds`, and the
+            # answer may take the usual few seconds more.
+            read_timeout=poll_seconds + ANSWER_SECONDS,
         )
         return list(result)
 
