@@ -18,7 +18,7 @@ from handlers.types import Incoming, Reply
 from storage.models import Interaction
 from tests.conftest import Clock, unhandled_updates
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.test_telegram_channel import telegram_settings
+from tests.test_telegram_channel import telegram_service
 
 LAN = 5550001
 BINH = 5550002
@@ -46,10 +46,8 @@ async def fake() -> AsyncIterator[FakeTelegramAPI]:
 async def service(
     settings: Settings, fake: FakeTelegramAPI, clock: Clock
 ) -> AsyncIterator[ChungSuc]:
-    app = ChungSuc(telegram_settings(settings, fake), clock=clock)
-    await app.start(migrate=False)
-    yield app
-    await app.stop()
+    async with telegram_service(settings, fake, clock) as app:
+        yield app
 
 
 async def interactions_by_direction(app: ChungSuc) -> dict[str, int]:

@@ -4,6 +4,7 @@ in polling and webhook mode: whole journeys as a person walks them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -46,14 +47,25 @@ def telegram_settings(settings: Settings, fake: FakeTelegramAPI, **extra: Any) -
     )
 
 
+@contextlib.asynccontextmanager
+async def telegram_service(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> AsyncIterator[ChungSuc]:
+    """The whole service on Telegram against `fake`, started and, at the end, stopped."""
+    app = ChungSuc(telegram_settings(settings, fake), clock=clock)
+    await app.start(migrate=False)
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
 @pytest.fixture
 async def service(
     settings: Settings, fake: FakeTelegramAPI, clock: Clock
 ) -> AsyncIterator[ChungSuc]:
-    app = ChungSuc(telegram_settings(settings, fake), clock=clock)
-    await app.start(migrate=False)
-    yield app
-    await app.stop()
+    async with telegram_service(settings, fake, clock) as app:
+        yield app
 
 
 class TelegramUser:
