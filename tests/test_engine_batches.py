@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from bot.app import ChungSuc
+from bot.config import load_settings
 from handlers.engine import Engine
 from handlers.errors import DomainError
 from handlers.types import Incoming, Reply, Turn
@@ -97,3 +98,18 @@ async def test_a_wave_of_people_costs_one_read_and_one_log_write(app: ChungSuc) 
     assert len(reads) == 1, statements
     assert len(logs) == 1, statements
     assert await count_rows(app, "in") == 40
+
+
+async def test_a_crowd_is_answered_and_logged_on_postgresql(postgres_url: str) -> None:
+    app = ChungSuc(load_settings(database_url=postgres_url, web_port=0))
+    try:
+        people = [f"p{n}" for n in range(30)]
+        first = await app.engine.handle_many([text(p, "ocop là gì") for p in people])
+        again = await app.engine.handle_many(
+            [text(p, said) for p in people for said in ("/ngonngu", "English")]
+        )
+        assert all("OCOP" in replies[0].text for replies in first)
+        assert all("Switched" in replies[0].text for replies in again[1::2])
+        assert await count_rows(app, "in") == 90
+    finally:
+        await app.stop()

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from storage.consents import active_consents, grant_consent, withdraw_consent
 from storage.contacts import get_or_create_contact
 from storage.db import Sessions, create_engine, create_sessions
+from storage.inbound import clear_inbound, keep_inbound_many, pending_inbound
 from storage.interactions import interaction_row, recent_interactions, record_interactions
 from storage.invites import create_invite, redeem_invite
 from storage.migrate import upgrade
 from storage.models import Consent, Contact, Interaction
+from storage.states import contacts_and_states
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -98,3 +100,35 @@ async def test_deleting_a_contact_removes_their_messages(sessions: Sessions) -> 
         await session.delete(await session.get(Contact, contact.id))
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Interaction)) == 0
+
+
+async def test_updates_are_kept_once_per_key_and_cleared_together(sessions: Sessions) -> None:
+    first = await keep_inbound_many(
+        sessions, "telegram", [("1", {"update_id": 1}), ("2", {"update_id": 2})], NOW
+    )
+    # A batch fetched again after a restart, with a new update and a copy within itself.
+    again = await keep_inbound_many(
+        sessions,
+        "telegram",
+        [("2", {"update_id": 2}), ("3", {"update_id": 3}), ("3", {"update_id": 3})],
+        NOW,
+    )
+    assert all(first) and len(set(first)) == 2
+    assert again[0] is None and again[1] is not None and again[2] is None
+    async with sessions.begin() as session:
+        await clear_inbound(session, [r for r in first if r is not None], NOW)
+    pending = await pending_inbound(sessions, "telegram", NOW)
+    assert pending == [(again[1], {"update_id": 3})]
+
+
+async def test_contacts_and_states_are_read_for_many_people_at_once(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        for external_id in ("a", "b"):
+            await get_or_create_contact(session, "telegram", external_id, now=NOW)
+        await get_or_create_contact(session, "zalo", "a", now=NOW)
+    async with sessions() as session:
+        found = await contacts_and_states(
+            session, [("telegram", "a"), ("telegram", "b"), ("zalo", "a"), ("zalo", "nobody")]
+        )
+    assert set(found) == {("telegram", "a"), ("telegram", "b"), ("zalo", "a")}
+    assert all(contact.channel == key[0] for key, (contact, _state) in found.items())
