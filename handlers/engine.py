@@ -24,7 +24,7 @@ from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label,
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from handlers.units import log_rows, waves
 from storage.contacts import get_or_create_contact, touch_contact
-from storage.inbound import clear_inbound
+from storage.inbound import claim_inbound
 from storage.interactions import record_interactions
 from storage.states import contacts_and_states, new_state
 
@@ -111,7 +111,9 @@ class Engine:
         return tuple(Button(f"{name}:open", translator.gettext(label)) for _, name, label in items)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Handle one message; never raises, so one bad update cannot stop a channel."""
+        """Handle one message; never raises, so one bad update cannot stop a channel. No
+        replies means the message was not handled (its update was handled before, or the
+        database could not be reached) and, if stored, is still pending."""
         [replies] = await self.handle_many([incoming])
         return replies
 
@@ -143,29 +145,45 @@ class Engine:
 
     async def _handle_alone(self, incoming: Incoming) -> list[Reply]:
         try:
-            [replies] = await self._unit_of_work([incoming])
-        except DomainError as error:
-            [replies] = await self._unit_of_work([incoming], failure=error)
+            try:
+                [replies] = await self._unit_of_work([incoming])
+            except DomainError as error:
+                [replies] = await self._unit_of_work([incoming], failure=error)
+            except Exception:
+                log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
+                [replies] = await self._unit_of_work([incoming], failure=DomainError())
         except Exception:
-            log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
-            [replies] = await self._unit_of_work([incoming], failure=DomainError())
+            # Not even the apology could be committed: the database is away. The
+            # message gets no reply now; its stored update stays unhandled for the
+            # channel to hand over again.
+            log.exception("turn lost for now for %s:%s", incoming.channel, incoming.external_id)
+            return []
         return replies
 
     async def _unit_of_work(
         self, incomings: list[Incoming], failure: DomainError | None = None
     ) -> list[list[Reply]]:
         """Run one turn for each message (one per person) and commit them together: one
-        read of the contacts with their states, one insert of every message in and out,
-        one update marking the platform updates handled."""
+        update claiming the platform updates, one read of the contacts with their states,
+        one insert of every message in and out. A message whose update was handled
+        already gets no replies."""
         now = self.services.clock()
         results: list[list[Reply]] = []
         turns: list[Turn] = []
         rows: list[dict[str, Any]] = []
         async with self.services.sessions.begin() as session:
+            # Claimed first, in this transaction: an update that another unit of work has
+            # handled (a copy queued twice, a retry racing a resume) is skipped, and one
+            # claimed here is released again if this unit rolls back.
+            receipts = [i.receipt for i in incomings if i.receipt is not None]
+            claimed = await claim_inbound(session, receipts, now)
             found = await contacts_and_states(
                 session, [(i.channel, i.external_id) for i in incomings]
             )
             for incoming in incomings:
+                if incoming.receipt is not None and incoming.receipt not in claimed:
+                    results.append([])
+                    continue
                 contact, state = found.get((incoming.channel, incoming.external_id), (None, None))
                 if contact is None:
                     contact = await get_or_create_contact(
@@ -186,9 +204,6 @@ class Engine:
                 turns.append(turn)
                 results.append(replies)
             await record_interactions(session, rows)
-            await clear_inbound(
-                session, [i.receipt for i in incomings if i.receipt is not None], now
-            )
         for turn in turns:
             for hook in turn.on_commit:
                 hook()

@@ -60,11 +60,23 @@ async def keep_inbound(
 
 
 async def clear_inbound(session: AsyncSession, receipts: Sequence[int], now: datetime) -> None:
-    """Mark updates handled, inside the transaction that handled them."""
-    if receipts:
-        await session.execute(
-            update(InboundUpdate).where(InboundUpdate.id.in_(receipts)).values(handled_at=now)
-        )
+    """Mark updates handled (ones that are not turns: a block, an edit)."""
+    await claim_inbound(session, receipts, now)
+
+
+async def claim_inbound(session: AsyncSession, receipts: Sequence[int], now: datetime) -> set[int]:
+    """Mark updates handled, inside the transaction that handles them; returns the ones
+    this transaction claimed. One handled already is not returned, and a transaction
+    claiming it at the same time waits for this one and then finds it taken."""
+    if not receipts:
+        return set()
+    result = await session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id.in_(receipts), InboundUpdate.handled_at.is_(None))
+        .values(handled_at=now)
+        .returning(InboundUpdate.id)
+    )
+    return set(result.scalars())
 
 
 async def pending_inbound(

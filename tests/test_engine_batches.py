@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import handlers.engine as engine_module
 from bot.app import ChungSuc
 from bot.config import load_settings
 from handlers.engine import Engine
 from handlers.errors import DomainError
 from handlers.types import Incoming, Reply, Turn
+from storage.inbound import keep_inbound_many, pending_inbound
 from storage.models import Contact, ConversationState, Interaction
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def text(person: str, said: str) -> Incoming:
@@ -113,3 +121,44 @@ async def test_a_crowd_is_answered_and_logged_on_postgresql(postgres_url: str) -
         assert await count_rows(app, "in") == 90
     finally:
         await app.stop()
+
+
+async def test_an_update_handed_over_twice_is_handled_once(app: ChungSuc) -> None:
+    [receipt] = await keep_inbound_many(app.sessions, "telegram", [("7", {"update_id": 7})], NOW)
+    assert receipt is not None
+    message = Incoming("telegram", "an", text="ocop là gì", name="an", receipt=receipt)
+
+    first = await app.engine.handle(message)
+    # Queued again by a retry racing a resume, or by a restart: already claimed.
+    again = await app.engine.handle_many([message, text("binh", "ocop là gì")])
+
+    assert "OCOP" in first[0].text
+    assert again[0] == [] and "OCOP" in again[1][0].text
+    assert await count_rows(app, "in") == 2
+
+
+async def test_turns_committed_before_the_database_went_away_keep_their_replies(
+    app: ChungSuc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipts = await keep_inbound_many(
+        app.sessions, "telegram", [("1", {"update_id": 1}), ("2", {"update_id": 2})], NOW
+    )
+    record = engine_module.record_interactions
+
+    async def record_unless_lost(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if any(row["text"] == "/ngonngu" for row in rows):
+            raise OperationalError("INSERT …", None, Exception("disk I/O error"))
+        await record(session, rows)
+
+    monkeypatch.setattr(engine_module, "record_interactions", record_unless_lost)
+    help_first, languages = await app.engine.handle_many(
+        [
+            Incoming("telegram", "an", text="/help", receipt=receipts[0]),
+            Incoming("telegram", "an", text="/ngonngu", receipt=receipts[1]),
+        ]
+    )
+
+    assert help_first and "/hoi" in help_first[0].text
+    assert languages == [], "not handled: no reply, and still pending"
+    pending = await pending_inbound(app.sessions, "telegram", NOW)
+    assert [receipt for receipt, _payload in pending] == [receipts[1]]

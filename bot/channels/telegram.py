@@ -145,6 +145,7 @@ class TelegramChannel:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._retry: asyncio.Task[None] | None = None
+        self._retry_wanted = False
 
     @property
     def webhook_path(self) -> str | None:
@@ -249,7 +250,7 @@ class TelegramChannel:
                 await asyncio.sleep(_retry_after(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            keyed = [(key, payload) for payload in payloads if (key := update_id(payload))]
+            keyed = [(k, p) for p in payloads if (k := update_id(p)) is not None]
             if not keyed:
                 continue
             try:
@@ -312,21 +313,29 @@ class TelegramChannel:
         finally:
             self._in_flight.difference_update(r.receipt for r in batch)
         for incoming, replies in zip(turns, answers, strict=True):
+            if not replies:
+                # Not handled (the database was away); still stored, so handed over again.
+                self._retry_later()
+                continue
             chat = incoming.external_id
             await self._sends.send(chat, partial(self.deliver, chat, replies))
 
     def _retry_later(self) -> None:
+        """Queue the stored, unhandled updates again in a little while (once, however
+        many batches ask meanwhile)."""
+        self._retry_wanted = True
         if self._retry is None or self._retry.done():
-            self._retry = asyncio.create_task(self._resume_after(RETRY_SECONDS))
+            self._retry = asyncio.create_task(self._retry_pending())
 
-    async def _resume_after(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-        try:
-            await self._resume_pending()
-        except Exception:
-            log.exception("stored Telegram updates still unreachable; retrying later")
-            self._retry = None
-            self._retry_later()
+    async def _retry_pending(self) -> None:
+        while self._retry_wanted:
+            self._retry_wanted = False
+            await asyncio.sleep(RETRY_SECONDS)
+            try:
+                await self._resume_pending()
+            except Exception:
+                log.exception("stored Telegram updates still unreachable; retrying later")
+                self._retry_wanted = True
 
     async def _answer(self, query_id: str) -> None:
         # An old query may be refused; the tap itself is handled all the same.

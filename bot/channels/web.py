@@ -104,7 +104,11 @@ class WebChat:
         else:
             return _bad_request("Send either text or button.")
         replies = await self._engine.handle(incoming)
-        language = replies[-1].language if replies else "vi"
+        if not replies:
+            # Not handled: the database is away. The page says so and the person can
+            # send again; nothing was half-done.
+            return web.json_response({"error": "Try again in a moment."}, status=503)
+        language = replies[-1].language
         return web.json_response(
             {"replies": [reply_json(r) for r in replies], "language": language}, dumps=_dumps
         )
