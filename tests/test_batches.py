@@ -198,7 +198,7 @@ async def test_drain_cancels_what_is_still_unsent_after_its_timeout(
     assert "stopped with 1 replies unsent" in caplog.text
 
 
-async def test_sends_beyond_the_bound_wait_to_be_scheduled() -> None:
+async def test_chats_beyond_the_bound_wait_to_be_scheduled() -> None:
     first_may_finish = asyncio.Event()
 
     async def first() -> None:
@@ -207,11 +207,37 @@ async def test_sends_beyond_the_bound_wait_to_be_scheduled() -> None:
     async def second() -> None:
         pass
 
-    sends = OrderedSends(max_in_flight=1)
+    sends = OrderedSends(max_chats=1)
     await sends.send("lan", first)
     scheduling = asyncio.create_task(sends.send("binh", second))
     await settle()
-    assert not scheduling.done(), "one send in flight already"
+    assert not scheduling.done(), "one chat has a send in flight already"
     first_may_finish.set()
     await asyncio.wait_for(scheduling, 1)
+    await sends.drain(1)
+
+
+async def test_one_chat_with_many_replies_owed_holds_one_place() -> None:
+    flood_may_finish = asyncio.Event()
+    sent: list[str] = []
+
+    async def slow_reply() -> None:
+        await flood_may_finish.wait()
+        sent.append("lan")
+
+    async def reply_to_binh() -> None:
+        sent.append("binh")
+
+    sends = OrderedSends(max_chats=2)
+    for _ in range(50):
+        await asyncio.wait_for(sends.send("lan", slow_reply), 1)
+    await asyncio.wait_for(sends.send("binh", reply_to_binh), 1)
+    await settle()
+    assert sent == ["binh"], "Bình is answered while Lan's fifty replies wait"
+    flood_may_finish.set()
+    await sends.drain(1)
+    assert sent.count("lan") == 50
+    # Every place is given back: two more chats fit at once.
+    await asyncio.wait_for(sends.send("chi", reply_to_binh), 1)
+    await asyncio.wait_for(sends.send("dung", reply_to_binh), 1)
     await sends.drain(1)

@@ -177,3 +177,16 @@ async def test_batch_that_fails_is_answered_once_the_database_is_back(
     await asyncio.sleep(0.2)
     assert len(fake.messages_to(LAN)) == 1, "answered once, not once per attempt"
     assert await unhandled_updates(service) == 0
+
+
+async def test_reply_waits_out_a_telegram_outage(
+    service: ChungSuc, fake: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shorter waits between tries, the same number of tries as deployed.
+    monkeypatch.setattr(telegram_channel, "SEND_FIRST_DELAY", 0.01)
+    fake.add_user(LAN, "Lan")
+    fake.fail_next("sendMessage", 502, "Bad Gateway", times=6)
+    fake.user_sends_text(LAN, "ocop là gì")
+
+    [reply] = await fake.wait_for_messages(LAN, 1, timeout=10)
+    assert QUESTIONS["ocop là gì"] in reply["text"]

@@ -205,6 +205,16 @@ async def test_bad_token_fails_start_clearly(settings: Settings, fake: FakeTeleg
     await app.stop()
 
 
+async def test_telegram_failing_during_start_stops_with_a_message(
+    settings: Settings, fake: FakeTelegramAPI
+) -> None:
+    fake.fail_next("setMyCommands", 502, "Bad Gateway")
+    app = ChungSuc(telegram_settings(settings, fake))
+    with pytest.raises(ChannelStartError, match="Telegram refused to start the bot"):
+        await app.start(migrate=False)
+    await app.stop()
+
+
 def help_update(update_id: int) -> dict[str, Any]:
     """A raw Update: Lan sends /help."""
     return {

@@ -84,19 +84,35 @@ class UpdateBatches(Generic[T]):
 
 
 class OrderedSends:
-    """Background sends, in order per key (a chat), with a bound on those in flight."""
+    """Background sends, in order per key (a chat), with a bound on the chats waiting.
 
-    def __init__(self, max_in_flight: int = 1_000) -> None:
+    The bound counts chats, not messages: a person who forwards a hundred messages
+    waits for their own hundred replies (Telegram sends about one a second to a chat)
+    and holds one place, so everyone else is still answered.
+    """
+
+    def __init__(self, max_chats: int = 1_000) -> None:
         self._last: dict[Hashable, asyncio.Task[None]] = {}
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._slots = asyncio.Semaphore(max_chats)
         self._tasks: set[asyncio.Task[None]] = set()
+        # The last task of each chat, which gives the chat's place back when it is done.
+        self._holds_slot: set[asyncio.Task[None]] = set()
 
     async def send(self, key: Hashable, send: Callable[[], Awaitable[None]]) -> None:
         """Start `send` once the previous send for `key` has finished. Returns when it is
-        scheduled; waits only while too many sends are in flight."""
-        await self._slots.acquire()
+        scheduled; waits only while too many chats have sends in flight."""
         previous = self._last.get(key)
+        if previous is None:
+            await self._slots.acquire()
+            # Another send for this key may have been scheduled while this one waited.
+            previous = self._last.get(key)
+            if previous is not None:
+                self._slots.release()
         task = asyncio.create_task(self._after(previous, send))
+        if previous is not None:
+            # The chat keeps the place its first send took until its last one is done.
+            self._holds_slot.discard(previous)
+        self._holds_slot.add(task)
         self._last[key] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._done(key, done))
@@ -113,10 +129,12 @@ class OrderedSends:
             log.exception("sending a reply failed")
 
     def _done(self, key: Hashable, task: asyncio.Task[None]) -> None:
-        self._slots.release()
         self._tasks.discard(task)
         if self._last.get(key) is task:
             del self._last[key]
+        if task in self._holds_slot:
+            self._holds_slot.discard(task)
+            self._slots.release()
 
     async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
         """Wait for the sends in flight; after `timeout` seconds the rest are cancelled."""

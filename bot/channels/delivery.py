@@ -1,5 +1,5 @@
 """What every phone channel needs to send reliably: a send-rate limit, retries with
-backoff, per-person ordering, duplicate detection and the numbered-menu rendering."""
+backoff, duplicate detection and the numbered-menu rendering."""
 
 from __future__ import annotations
 
@@ -48,9 +48,11 @@ async def with_retries(
     retry_after: Callable[[BaseException], float | None] = lambda _error: None,
     attempts: int = 4,
     first_delay: float = 0.5,
+    max_delay: float = 30.0,
 ) -> T:
-    """Call `send`, retrying transient failures with exponential backoff; a platform's
-    own "retry after N seconds" is honoured instead of the backoff when it gives one."""
+    """Call `send`, retrying transient failures with exponential backoff (at most
+    `max_delay` between tries); a platform's own "retry after N seconds" is honoured
+    instead of the backoff when it gives one."""
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
@@ -60,7 +62,7 @@ async def with_retries(
                 raise
             wait = retry_after(error)
             await asyncio.sleep(wait if wait is not None else delay)
-            delay *= 2
+            delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")
 
 

@@ -60,6 +60,9 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 30
 # How long stopping waits for updates still queued and replies still owed.
 STOP_SECONDS = 10.0
+# Tries per message: with the backoff, about two minutes of Telegram being unreachable.
+SEND_ATTEMPTS = 9
+SEND_FIRST_DELAY = 0.5
 # After a batch fails, how long until its stored updates are queued again.
 RETRY_SECONDS = 5.0
 
@@ -167,17 +170,24 @@ class TelegramChannel:
         except NetworkError as error:
             await self.bot.shutdown()
             raise ChannelStartError(f"Telegram unreachable at TELEGRAM_BASE_URL: {error}") from None
-        await self._publish_commands()
+        try:
+            await self._publish_commands()
+            if self._webhook_url:
+                await self.bot.set_webhook(
+                    self._webhook_url,
+                    secret_token=self._webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                await self.bot.delete_webhook()
+        except TelegramError as error:
+            # A refused webhook address, or Telegram unreachable mid-start: the operator
+            # must hear what, not read a traceback.
+            await self.bot.shutdown()
+            raise ChannelStartError(f"Telegram refused to start the bot: {error}") from None
         self._batches.start()
         await self._resume_pending()
-        if self._webhook_url:
-            await self.bot.set_webhook(
-                self._webhook_url,
-                secret_token=self._webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            await self.bot.delete_webhook()
+        if not self._webhook_url:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         log.info("Telegram bot @%s connected", self.bot.username)
 
@@ -384,4 +394,13 @@ class TelegramChannel:
             await self.limiter.acquire()
             await call()
 
-        await with_retries(attempt, transient=_transient, retry_after=_retry_after)
+        # Sends run in the background, so a reply can wait out a Telegram outage of a
+        # couple of minutes (the backoff reaches 30 s between tries) instead of being
+        # dropped after a few seconds.
+        await with_retries(
+            attempt,
+            transient=_transient,
+            retry_after=_retry_after,
+            attempts=SEND_ATTEMPTS,
+            first_delay=SEND_FIRST_DELAY,
+        )
