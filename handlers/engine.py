@@ -271,6 +271,13 @@ class Engine:
     async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
         if turn.incoming.button is not None:
             return await self._route_button(turn, turn.incoming.button)
+        if turn.incoming.shared_contact:
+            return turn.menu_reply(
+                turn._(
+                    "Cảm ơn bạn. Mình không cần số điện thoại nên không lưu lại. "
+                    "Bạn cần gì, chọn bên dưới hoặc gõ câu hỏi nhé."
+                )
+            )
         if text is None or not text:
             return turn.menu_reply(turn._("Bạn cần gì, chọn bên dưới hoặc gõ câu hỏi nhé."))
         if len(text) > MAX_TEXT:

@@ -27,6 +27,9 @@ class Incoming:
     name: str | None = None
     language_hint: str | None = None
     photo: str | None = None
+    # The person shared a phone contact. Only that it happened is passed on: no journey
+    # needs a phone number, so none is collected.
+    shared_contact: bool = False
     # The stored copy of the platform update, cleared when this turn commits.
     receipt: int | None = None
 

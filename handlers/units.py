@@ -20,6 +20,8 @@ def _kind(incoming: Incoming, text: str | None) -> str:
         return "button"
     if incoming.photo is not None:
         return "photo"
+    if incoming.shared_contact:
+        return "contact"
     if text and text.startswith("/"):
         return "command"
     return "text"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +20,7 @@ from bot.config import Settings, load_settings
 from handlers.types import Button, Reply
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
-from storage.models import Contact
+from storage.models import Contact, InboundUpdate, Interaction
 from tests.conftest import Clock, unhandled_updates
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -369,3 +370,21 @@ async def test_polled_batch_stored_before_a_crash_is_handled_once_after_restart(
         assert len(fake.messages_to(USER)) == 1
     finally:
         await app.stop()
+
+
+async def test_shared_phone_number_is_thanked_and_never_kept(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    TelegramUser(fake)
+    fake.user_shares_contact(USER, "+84901234567")
+    [reply] = await fake.wait_for_messages(USER, 1)
+    assert "không cần số điện thoại" in reply["text"]
+    async with service.sessions() as session:
+        stored = [
+            json.dumps(payload) for payload in await session.scalars(select(InboundUpdate.payload))
+        ]
+        kinds = list(
+            await session.scalars(select(Interaction.kind).where(Interaction.direction == "in"))
+        )
+    assert stored and not any("84901234567" in payload for payload in stored)
+    assert kinds == ["contact"]

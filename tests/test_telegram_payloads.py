@@ -4,6 +4,7 @@ that malformed shapes are ignored rather than raised on."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from bot.channels.telegram_payloads import (
     full_name,
     read_update,
     update_id,
+    without_contact_details,
 )
 from handlers.types import Incoming
 
@@ -92,16 +94,36 @@ def test_photo_without_caption_has_no_text() -> None:
     "fields",
     [
         {"sticker": {"file_id": "CAACAg", "file_unique_id": "u", "type": "regular"}},
-        {"contact": {"phone_number": "+84901234567", "first_name": "Lan", "user_id": LAN_ID}},
         {"photo": "not a list"},
         {"photo": [], "text": 12},
     ],
-    ids=["sticker", "contact", "photo-not-a-list", "no-photo-and-non-text"],
+    ids=["sticker", "photo-not-a-list", "no-photo-and-non-text"],
 )
 def test_message_with_neither_text_nor_photo_has_empty_text(fields: JSONDict) -> None:
     seen = read_update(message(**fields), receipt=None)
     assert isinstance(seen, Incoming)
     assert (seen.text, seen.photo) == ("", None)
+
+
+SHARED = {"contact": {"phone_number": "+84901234567", "first_name": "Lan", "user_id": LAN_ID}}
+
+
+def test_shared_contact_is_passed_on_without_the_number() -> None:
+    seen = read_update(message(**SHARED), receipt=3)
+    assert isinstance(seen, Incoming)
+    assert seen.shared_contact and seen.text is None and seen.receipt == 3
+    assert "+84901234567" not in repr(seen)
+
+
+def test_shared_contact_is_stored_without_its_details() -> None:
+    update = message(**SHARED)
+    stored = without_contact_details(update)
+    assert "84901234567" not in json.dumps(stored)
+    assert stored["update_id"] == update["update_id"]
+    assert isinstance(read_update(stored, receipt=None), Incoming)
+    assert read_update(stored, receipt=None) == read_update(update, receipt=None)
+    plain = message(text="xin chào")
+    assert without_contact_details(plain) is plain
 
 
 def test_button_tap_carries_the_query_id_and_button_data() -> None:

@@ -41,6 +41,7 @@ from bot.channels.telegram_payloads import (
     Membership,
     read_update,
     update_id,
+    without_contact_details,
 )
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.text import split_text
@@ -228,6 +229,7 @@ class TelegramChannel:
         key = update_id(payload)
         if key is None:
             return web.Response(status=400)
+        payload = without_contact_details(payload)
         # Kept before Telegram hears 200: it will not send the update again, so a crash
         # before the turn commits must find it stored. A copy it does send is known by
         # its update_id and skipped.
@@ -260,7 +262,9 @@ class TelegramChannel:
                 await asyncio.sleep(_retry_after(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            keyed = [(k, p) for p in payloads if (k := update_id(p)) is not None]
+            keyed = [
+                (k, without_contact_details(p)) for p in payloads if (k := update_id(p)) is not None
+            ]
             if not keyed:
                 continue
             try:

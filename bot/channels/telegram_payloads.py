@@ -77,6 +77,10 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
     sender = _object(message, "from")
     if chat is None or sender is None or "id" not in chat:
         return None
+    if _object(message, "contact") is not None:
+        return Incoming(
+            CHANNEL, str(chat["id"]), name=full_name(sender), shared_contact=True, receipt=receipt
+        )
     photo = _largest_photo(message)
     text = message.get("text") or message.get("caption")
     return Incoming(
@@ -87,6 +91,16 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
         photo=photo,
         receipt=receipt,
     )
+
+
+def without_contact_details(payload: JSONDict) -> JSONDict:
+    """The update as it may be stored: a shared contact keeps only that it was shared.
+    Its phone number and vCard are nobody's business here (collect the minimum)."""
+    message = _object(payload, "message")
+    contact = _object(message, "contact") if message is not None else None
+    if message is None or contact is None:
+        return payload
+    return {**payload, "message": {**message, "contact": {}}}
 
 
 def full_name(user: JSONDict) -> str | None:
