@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 import bot.channels.telegram as telegram_channel
+import bot.channels.telegram_send as telegram_send
 from bot.app import ChungSuc
 from bot.config import Settings
 from handlers.types import Incoming, Reply
@@ -183,7 +184,7 @@ async def test_reply_waits_out_a_telegram_outage(
     service: ChungSuc, fake: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Shorter waits between tries, the same number of tries as deployed.
-    monkeypatch.setattr(telegram_channel, "SEND_FIRST_DELAY", 0.01)
+    monkeypatch.setattr(telegram_send, "SEND_FIRST_DELAY", 0.01)
     fake.add_user(LAN, "Lan")
     fake.fail_next("sendMessage", 502, "Bad Gateway", times=6)
     fake.user_sends_text(LAN, "ocop là gì")

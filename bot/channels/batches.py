@@ -75,8 +75,8 @@ class UpdateBatches(Generic[T]):
             try:
                 await self._handle(batch)
             except Exception:
-                # The batch's updates stay stored unhandled and are retried at the next
-                # start; the worker must live on for everyone else.
+                # The batch's updates stay stored unhandled, for the channel (or the next
+                # start) to hand over again; the worker must live on for everyone else.
                 log.exception("a batch of %d updates failed", len(batch))
             finally:
                 for _ in batch:

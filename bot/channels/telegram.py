@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import html
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -20,19 +18,15 @@ from telegram import (
     BotCommand,
     BotCommandScopeDefault,
 )
-from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
-    BadRequest,
     Forbidden,
     InvalidToken,
     NetworkError,
-    RetryAfter,
     TelegramError,
-    TimedOut,
 )
 
 from bot.channels.batches import OrderedSends, UpdateBatches
-from bot.channels.delivery import ChannelStartError, RateLimiter, with_retries
+from bot.channels.delivery import ChannelStartError
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import (
     CHANNEL,
@@ -44,10 +38,10 @@ from bot.channels.telegram_payloads import (
     without_contact_details,
 )
 from bot.channels.telegram_request import AiohttpRequest
-from bot.channels.text import split_text
+from bot.channels.telegram_send import TelegramSender, retry_after_seconds
 from content.i18n import LANGUAGES, Catalogs
 from handlers.engine import Engine
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
 from storage.inbound import clear_inbound, keep_inbound, keep_inbound_many, pending_inbound
@@ -56,14 +50,10 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-CALLBACK_DATA_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 30
 # How long stopping waits for updates still queued and replies still owed.
 STOP_SECONDS = 10.0
-# Tries per message: with the backoff, about two minutes of Telegram being unreachable.
-SEND_ATTEMPTS = 9
-SEND_FIRST_DELAY = 0.5
 # After a batch fails, how long until its stored updates are queued again.
 RETRY_SECONDS = 5.0
 
@@ -74,31 +64,6 @@ class Received:
 
     payload: JSONDict
     receipt: int
-
-
-def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
-    """An InlineKeyboardMarkup as the Bot API reads it, one button per row: labels are
-    sentences in Vietnamese and must stay readable."""
-    rows = [
-        [{"text": b.label[:64], "callback_data": b.id}]
-        for b in buttons
-        if len(b.id.encode()) <= CALLBACK_DATA_BYTES
-    ]
-    return {"inline_keyboard": rows} if rows else None
-
-
-def _transient(error: BaseException) -> bool:
-    # BadRequest is a NetworkError subclass in PTB, but sending it again cannot help.
-    return isinstance(error, RetryAfter | TimedOut | NetworkError) and not isinstance(
-        error, BadRequest
-    )
-
-
-def _retry_after(error: BaseException) -> float | None:
-    if not isinstance(error, RetryAfter):
-        return None
-    value: float | timedelta = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramChannel:
@@ -130,7 +95,6 @@ class TelegramChannel:
         self._catalogs = catalogs
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret
-        self.limiter = RateLimiter(send_rate)
         # Plain Bot rather than an Application: updates are stored, batched and handed to
         # the engine here (see _poll and _handle_batch), none of which PTB's dispatcher does.
         self.bot = ChannelBot(
@@ -143,6 +107,7 @@ class TelegramChannel:
         self._batches: UpdateBatches[Received] = UpdateBatches(
             self._handle_batch, name="telegram-updates"
         )
+        self._sender = TelegramSender(self.bot, sessions, send_rate)
         self._sends = OrderedSends()
         # Receipts queued and not handled yet, so a resumed start does not queue them twice.
         self._in_flight: set[int] = set()
@@ -259,7 +224,7 @@ class TelegramChannel:
                 # Network trouble, flood control, another instance polling (Conflict):
                 # none of it may end the loop; nothing was acknowledged, so nothing is lost.
                 log.warning("Telegram poll failed (%s); retrying in %.0f s", error, backoff)
-                await asyncio.sleep(_retry_after(error) or backoff)
+                await asyncio.sleep(retry_after_seconds(error) or backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             keyed = [
@@ -368,43 +333,5 @@ class TelegramChannel:
             await set_reachable(session, CHANNEL, change.chat_id, reachable=change.reachable)
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
-        """Send replies in order: long text split on paragraphs, the keyboard on the last
-        piece, user-supplied text escaped for HTML."""
-        bot = self.bot
-        chat_id = int(external_id)
-        try:
-            for reply in replies:
-                if reply.photo:
-                    await self._send(partial(bot.send_photo, chat_id, reply.photo))
-                text = html.escape(reply.text, quote=False)
-                pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
-                for number, piece in enumerate(pieces, start=1):
-                    markup = keyboard(reply.buttons) if number == len(pieces) else None
-                    send = partial(
-                        bot.send_text,
-                        chat_id,
-                        piece,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    )
-                    await self._send(send)
-        except Forbidden:
-            async with self._sessions.begin() as session:
-                await set_reachable(session, CHANNEL, external_id, reachable=False)
-            log.info("telegram:%s blocked the bot; marked", external_id)
-
-    async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
-        async def attempt() -> None:
-            await self.limiter.acquire()
-            await call()
-
-        # Sends run in the background, so a reply can wait out a Telegram outage of a
-        # couple of minutes (the backoff reaches 30 s between tries) instead of being
-        # dropped after a few seconds.
-        await with_retries(
-            attempt,
-            transient=_transient,
-            retry_after=_retry_after,
-            attempts=SEND_ATTEMPTS,
-            first_delay=SEND_FIRST_DELAY,
-        )
+        """Send replies to a chat (see `TelegramSender.deliver`)."""
+        await self._sender.deliver(external_id, replies)
