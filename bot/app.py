@@ -147,6 +147,11 @@ class ChungSuc:
         await self.db.dispose()
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        if await ping(self.db):
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "database unreachable"}, status=503)
+        """200 when the database answers and every channel is listening; 503 saying what
+        is wrong otherwise, so a monitor notices a channel that stopped on its own."""
+        if not await ping(self.db):
+            return web.json_response({"status": "database unreachable"}, status=503)
+        problems = [problem for channel in self.channels if (problem := channel.problem)]
+        if problems:
+            return web.json_response({"status": "degraded", "problems": problems}, status=503)
+        return web.json_response({"status": "ok"})

@@ -388,3 +388,24 @@ async def test_shared_phone_number_is_thanked_and_never_kept(
         )
     assert stored and not any("84901234567" in payload for payload in stored)
     assert kinds == ["contact"]
+
+
+async def test_healthz_reports_polling_stopped_by_a_refused_token(
+    service: ChungSuc, fake: FakeTelegramAPI
+) -> None:
+    url = f"http://127.0.0.1:{service.port}/healthz"
+    body: dict[str, Any] = {}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            assert response.status == 200
+        # The token is revoked in @BotFather while the bot runs.
+        fake.fail_next("getUpdates", 401, "Unauthorized")
+        fake.user_sends_text(USER, "xin chào")
+        for _ in range(100):
+            async with http.get(url) as response:
+                if response.status == 503:
+                    body = await response.json()
+                    break
+            await asyncio.sleep(0.05)
+    assert body["status"] == "degraded"
+    assert body["problems"] == ["telegram: polling stopped, the token was refused"]

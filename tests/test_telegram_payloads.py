@@ -140,17 +140,21 @@ def test_button_without_data_is_an_empty_button() -> None:
     update = callback_query()
     del update["callback_query"]["data"]
     seen = read_update(update, receipt=None)
-    assert isinstance(seen, ButtonTap) and seen.incoming.button == ""
+    assert isinstance(seen, ButtonTap)
+    assert seen.incoming is not None and seen.incoming.button == ""
 
 
-def test_callback_query_without_a_chat_is_not_a_turn() -> None:
+def test_callback_query_without_a_chat_is_answered_but_not_a_turn() -> None:
     # A button on a message sent in inline mode: no message, only inline_message_id.
     inline = callback_query(inline_message_id="AAAAAgk")
     del inline["callback_query"]["message"]
-    assert read_update(inline, receipt=None) is None
+    query_id = inline["callback_query"]["id"]
+    assert read_update(inline, receipt=None) == ButtonTap(None, query_id)
     without_chat = callback_query()
     del without_chat["callback_query"]["message"]["chat"]
-    assert read_update(without_chat, receipt=None) is None
+    assert read_update(without_chat, receipt=None) == ButtonTap(None, query_id)
+    broken = {"update_id": 1, "callback_query": {"id": "1", "from": LAN, "message": []}}
+    assert read_update(broken, receipt=None) == ButtonTap(None, "1")
 
 
 @pytest.mark.parametrize(
@@ -180,7 +184,6 @@ def test_updates_that_are_not_a_persons_turn_are_ignored() -> None:
         {"update_id": 1, "message": {"message_id": 1, "from": LAN, "text": "hi"}},
         {"update_id": 1, "message": {"message_id": 1, "chat": {"type": "private"}, "from": LAN}},
         {"update_id": 1, "message": {"message_id": 1, "chat": CHAT, "text": "no sender"}},
-        {"update_id": 1, "callback_query": {"id": "1", "from": LAN, "message": []}},
         {"update_id": 1, "callback_query": ["not", "an", "object"]},
         {"update_id": 1, "my_chat_member": {"chat": CHAT}},
         {"update_id": 1, "my_chat_member": {"new_chat_member": {"status": "kicked"}}},

@@ -230,3 +230,26 @@ async def test_handled_updates_leave_nothing_pending(service: ChungSuc, fake: Fa
     await service.engine.drain()
     left = await unhandled_updates(service)
     assert left == 0
+
+
+async def test_healthz_reports_polling_stopped_by_a_refused_token(
+    service: ChungSuc, fake: FakeZaloAPI
+) -> None:
+    url = f"http://127.0.0.1:{service.port}/healthz"
+    body: dict[str, object] = {}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            assert response.status == 200
+        # The token is revoked in Zalo Bot Creator while the bot runs.
+        fake.fail_next(1, status=401)
+        await fake.user_sends_text("u-healthz", "xin chào")
+        for _ in range(100):
+            async with http.get(url) as response:
+                if response.status == 503:
+                    body = await response.json()
+                    break
+            await asyncio.sleep(0.05)
+    assert body == {
+        "status": "degraded",
+        "problems": ["zalo: polling stopped, the token was refused"],
+    }

@@ -157,6 +157,13 @@ class TelegramChannel:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         log.info("Telegram bot @%s connected", self.bot.username)
 
+    @property
+    def problem(self) -> str | None:
+        """What keeps the channel from hearing people, for /healthz; None when all is well."""
+        if self._poller is not None and self._poller.done():
+            return "telegram: polling stopped, the token was refused"
+        return None
+
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
         for task in (self._poller, self._retry):
@@ -164,6 +171,7 @@ class TelegramChannel:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self._poller = self._retry = None
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
         if self._side_tasks:

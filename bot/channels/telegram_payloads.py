@@ -30,9 +30,10 @@ class Membership:
 
 @dataclass(frozen=True)
 class ButtonTap:
-    """An inline button pressed: the turn, and the query Telegram wants answered."""
+    """An inline button pressed: the query Telegram wants answered, and the turn (None
+    for a button on a message the bot cannot see, such as one sent in inline mode)."""
 
-    incoming: Incoming
+    incoming: Incoming | None
     query_id: str
 
 
@@ -56,11 +57,14 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
         return Membership(str(chat["id"]), reachable=new.get("status") not in GONE)
     query = _object(payload, "callback_query")
     if query is not None:
+        if "id" not in query:
+            return None
         message = _object(query, "message")
         chat = _object(message, "chat") if message is not None else None
         sender = _object(query, "from")
-        if chat is None or sender is None or "id" not in chat or "id" not in query:
-            return None
+        if chat is None or sender is None or "id" not in chat:
+            # Still answered, or the button would spin on the person's screen.
+            return ButtonTap(None, str(query["id"]))
         data = query.get("data")
         incoming = Incoming(
             CHANNEL,

@@ -103,11 +103,19 @@ class ZaloChannel:
         await self.client.delete_webhook()
         self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
+    @property
+    def problem(self) -> str | None:
+        """What keeps the channel from hearing people, for /healthz; None when all is well."""
+        if self._poller is not None and self._poller.done():
+            return "zalo: polling stopped, the token was refused"
+        return None
+
     async def stop(self) -> None:
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+            self._poller = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
