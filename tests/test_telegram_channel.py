@@ -409,3 +409,45 @@ async def test_healthz_reports_polling_stopped_by_a_refused_token(
             await asyncio.sleep(0.05)
     assert body["status"] == "degraded"
     assert body["problems"] == ["telegram: polling stopped, the token was refused"]
+
+
+async def test_updates_stored_before_a_restart_go_ahead_of_new_ones(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> None:
+    stranded = help_update(9001)
+    stranded["message"]["text"] = "/ngonngu"
+    engine = create_engine(settings.database_url)
+    await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
+    await engine.dispose()
+    fake.add_user(USER, "Lan")
+    port = free_port()
+    app = ChungSuc(
+        telegram_settings(
+            settings,
+            fake,
+            web_port=port,
+            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+            telegram_webhook_secret=SECRET,
+        ),
+        clock=clock,
+    )
+    # Telegram takes its time to confirm the webhook, and meanwhile posts Lan's next
+    # message to it: the answer to the language question, typed as its label.
+    fake.set_delay("setWebhook", 0.3)
+    starting = asyncio.create_task(app.start(migrate=False))
+    try:
+        await fake.wait_for_call("setWebhook")
+        answer = help_update(9002)
+        answer["message"]["text"] = "English"
+        del answer["message"]["entities"]
+        async with aiohttp.ClientSession() as http:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            url = f"http://127.0.0.1:{port}/telegram/webhook"
+            async with http.post(url, json=answer, headers=headers) as response:
+                assert response.status == 200
+        await starting
+        first, second = await fake.wait_for_messages(USER, 2)
+        assert "Choose your language" in first["text"]
+        assert "Switched to English" in second["text"]
+    finally:
+        await app.stop()

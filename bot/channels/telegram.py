@@ -115,6 +115,9 @@ class TelegramChannel:
         self._poller: asyncio.Task[None] | None = None
         self._retry: asyncio.Task[None] | None = None
         self._retry_wanted = False
+        # Taken to queue updates, so that stored ones go in before newer ones.
+        self._admission = asyncio.Lock()
+        self._accepting = False
 
     @property
     def webhook_path(self) -> str | None:
@@ -212,6 +215,13 @@ class TelegramChannel:
         return web.Response(status=200)
 
     async def _enqueue(self, payload: JSONDict, receipt: int) -> None:
+        async with self._admission:
+            # Before start has queued what was stored earlier, this one waits in the
+            # database too, and start queues it with the rest, oldest first.
+            if self._accepting and receipt not in self._in_flight:
+                await self._queue(payload, receipt)
+
+    async def _queue(self, payload: JSONDict, receipt: int) -> None:
         self._in_flight.add(receipt)
         await self._batches.put(Received(payload, receipt))
 
@@ -257,14 +267,15 @@ class TelegramChannel:
             offset = max(key for key, _payload in keyed) + 1
 
     async def _resume_pending(self) -> None:
-        """Queue updates stored and never handled: after a crash or restart, or after a
-        batch failed (the database was unreachable, say). Ones already queued are not
-        queued twice."""
-        in_flight = set(self._in_flight)
-        for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
-            if receipt in in_flight:
-                continue
-            await self._enqueue(payload, receipt)
+        """Queue updates stored and never handled: after a crash or restart (with what
+        the webhook stored while the bot was starting), or after a batch failed (the
+        database was unreachable, say). Oldest first, ahead of any update that arrives
+        meanwhile; ones already queued are not queued twice."""
+        async with self._admission:
+            self._accepting = True
+            for receipt, payload in await pending_inbound(self._sessions, CHANNEL, utcnow()):
+                if receipt not in self._in_flight:
+                    await self._queue(payload, receipt)
 
     async def _clear(self, receipts: list[int]) -> None:
         if receipts:
