@@ -126,24 +126,32 @@ class Engine:
         instead of one each, which is what lets a single process keep up with a crowd.
         """
         results: list[list[Reply]] = [[] for _ in incomings]
+        # People one of whose messages could not be handled: their later messages wait
+        # too (unanswered, still pending), or they would be answered out of order.
+        held: set[tuple[str, str]] = set()
         for wave in waves(incomings):
-            replies = await self._handle_wave([incomings[i] for i in wave])
+            wave = [i for i in wave if _person(incomings[i]) not in held]
+            replies = await self._handle_wave([incomings[i] for i in wave]) if wave else []
             for index, answer in zip(wave, replies, strict=True):
-                results[index] = answer
+                if answer is None:
+                    held.add(_person(incomings[index]))
+                else:
+                    results[index] = answer
         return results
 
-    async def _handle_wave(self, incomings: list[Incoming]) -> list[list[Reply]]:
+    async def _handle_wave(self, incomings: list[Incoming]) -> list[list[Reply] | None]:
+        """Each message's replies; None for one that could not be handled at all."""
         async with self._locks.holding((i.channel, i.external_id) for i in incomings):
             if len(incomings) > 1:
                 try:
-                    return await self._unit_of_work(incomings)
+                    return list(await self._unit_of_work(incomings))
                 except Exception:
                     # One turn failed and took the others' work down with it. Handled one
                     # by one, each of them stands or falls on its own.
                     log.debug("a wave of %d turns failed; handling them apart", len(incomings))
             return [await self._handle_alone(incoming) for incoming in incomings]
 
-    async def _handle_alone(self, incoming: Incoming) -> list[Reply]:
+    async def _handle_alone(self, incoming: Incoming) -> list[Reply] | None:
         try:
             try:
                 [replies] = await self._unit_of_work([incoming])
@@ -154,10 +162,10 @@ class Engine:
                 [replies] = await self._unit_of_work([incoming], failure=DomainError())
         except Exception:
             # Not even the apology could be committed: the database is away. The
-            # message gets no reply now; its stored update stays unhandled for the
-            # channel to hand over again.
+            # message gets no reply now; its stored update stays unhandled, for the
+            # channel (or the next start) to hand over again.
             log.exception("turn lost for now for %s:%s", incoming.channel, incoming.external_id)
-            return []
+            return None
         return replies
 
     async def _unit_of_work(
@@ -344,6 +352,10 @@ class Engine:
             return turn.menu_reply(turn._("Lựa chọn này đã hết hạn. Bạn chọn lại từ menu nhé."))
         turn.args = argument
         return await handler(turn)
+
+
+def _person(incoming: Incoming) -> tuple[str, str]:
+    return (incoming.channel, incoming.external_id)
 
 
 async def _run_logged(callback: Callable[[], Awaitable[None]]) -> None:

@@ -162,3 +162,34 @@ async def test_turns_committed_before_the_database_went_away_keep_their_replies(
     assert languages == [], "not handled: no reply, and still pending"
     pending = await pending_inbound(app.sessions, "telegram", NOW)
     assert [receipt for receipt, _payload in pending] == [receipts[1]]
+
+
+async def test_a_person_whose_message_was_lost_for_now_is_not_answered_out_of_order(
+    app: ChungSuc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipts = await keep_inbound_many(
+        app.sessions,
+        "telegram",
+        [(str(n), {"update_id": n}) for n in (1, 2, 3)],
+        NOW,
+    )
+    record = engine_module.record_interactions
+
+    async def record_unless_lost(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if any(row["text"] == "/ngonngu" for row in rows):
+            raise OperationalError("INSERT …", None, Exception("disk I/O error"))
+        await record(session, rows)
+
+    monkeypatch.setattr(engine_module, "record_interactions", record_unless_lost)
+    languages, typed_label, other = await app.engine.handle_many(
+        [
+            Incoming("telegram", "an", text="/ngonngu", receipt=receipts[0]),
+            Incoming("telegram", "an", text="English", receipt=receipts[1]),
+            Incoming("telegram", "binh", text="ocop là gì", receipt=receipts[2]),
+        ]
+    )
+
+    assert languages == [] and typed_label == [], "both wait, in order, for the database"
+    assert "OCOP" in other[0].text
+    pending = await pending_inbound(app.sessions, "telegram", NOW)
+    assert [receipt for receipt, _payload in pending] == receipts[:2]

@@ -233,3 +233,11 @@ def test_update_id_only_for_an_object_with_an_integer_id(
 )
 def test_full_name_joins_first_and_last_name(user: JSONDict, expected: str | None) -> None:
     assert full_name(user) == expected
+
+
+def test_contact_in_a_quoted_message_is_not_stored_either() -> None:
+    update = message(text="số này nè", reply_to_message={"message_id": 1, **SHARED})
+    update["message"]["external_reply"] = {"origin": {"type": "hidden_user"}, **SHARED}
+    stored = without_contact_details(update)
+    assert "84901234567" not in json.dumps(stored)
+    assert stored["message"]["text"] == "số này nè"

@@ -91,16 +91,20 @@ class OrderedSends:
     and holds one place, so everyone else is still answered.
     """
 
-    def __init__(self, max_chats: int = 1_000) -> None:
+    def __init__(self, max_chats: int = 1_000, max_messages: int = 20_000) -> None:
         self._last: dict[Hashable, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max_chats)
+        # Memory stays bounded too, should Telegram refuse sends for long while updates
+        # keep coming from chats that already wait.
+        self._messages = asyncio.Semaphore(max_messages)
         self._tasks: set[asyncio.Task[None]] = set()
         # The last task of each chat, which gives the chat's place back when it is done.
         self._holds_slot: set[asyncio.Task[None]] = set()
 
     async def send(self, key: Hashable, send: Callable[[], Awaitable[None]]) -> None:
         """Start `send` once the previous send for `key` has finished. Returns when it is
-        scheduled; waits only while too many chats have sends in flight."""
+        scheduled; waits only while too many chats (or messages) have sends in flight."""
+        await self._messages.acquire()
         previous = self._last.get(key)
         if previous is None:
             await self._slots.acquire()
@@ -129,6 +133,7 @@ class OrderedSends:
             log.exception("sending a reply failed")
 
     def _done(self, key: Hashable, task: asyncio.Task[None]) -> None:
+        self._messages.release()
         self._tasks.discard(task)
         if self._last.get(key) is task:
             del self._last[key]

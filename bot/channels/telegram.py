@@ -115,6 +115,7 @@ class TelegramChannel:
         self._poller: asyncio.Task[None] | None = None
         self._retry: asyncio.Task[None] | None = None
         self._retry_wanted = False
+        self._stopping = False
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False
@@ -169,6 +170,7 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
+        self._stopping = True
         for task in (self._poller, self._retry):
             if task is not None:
                 task.cancel()
@@ -193,8 +195,9 @@ class TelegramChannel:
                 await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Telegram's webhook: secret checked in constant time, update queued before the
-        answer so Telegram never waits on our database."""
+        """Telegram's webhook: the secret checked in constant time; the update stored
+        and queued before the answer, then handled after it, so Telegram waits for one
+        insert, not for the turn."""
         secret = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
             return web.Response(status=401)
@@ -312,7 +315,8 @@ class TelegramChannel:
             self._in_flight.difference_update(r.receipt for r in batch)
         for incoming, replies in zip(turns, answers, strict=True):
             if not replies:
-                # Not handled (the database was away); still stored, so handed over again.
+                # Not handled: the database was away (it is still stored, so it is
+                # handed over again), or it was a copy of one handled already.
                 self._retry_later()
                 continue
             chat = incoming.external_id
@@ -322,6 +326,8 @@ class TelegramChannel:
         """Queue the stored, unhandled updates again in a little while (once, however
         many batches ask meanwhile)."""
         self._retry_wanted = True
+        if self._stopping:
+            return  # what is still stored is handled at the next start
         if self._retry is None or self._retry.done():
             self._retry = asyncio.create_task(self._retry_pending())
 

@@ -98,13 +98,22 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
 
 
 def without_contact_details(payload: JSONDict) -> JSONDict:
-    """The update as it may be stored: a shared contact keeps only that it was shared.
-    Its phone number and vCard are nobody's business here (collect the minimum)."""
+    """The update as it may be stored: a shared contact keeps only that it was shared,
+    here and in the message it replies to. Phone numbers and vCards are nobody's
+    business here (collect the minimum)."""
     message = _object(payload, "message")
-    contact = _object(message, "contact") if message is not None else None
-    if message is None or contact is None:
+    if message is None:
         return payload
-    return {**payload, "message": {**message, "contact": {}}}
+    stripped = _without_contact(message)
+    for quoted in ("reply_to_message", "external_reply"):
+        inner = _object(message, quoted)
+        if inner is not None and _object(inner, "contact") is not None:
+            stripped = {**stripped, quoted: _without_contact(inner)}
+    return payload if stripped is message else {**payload, "message": stripped}
+
+
+def _without_contact(message: JSONDict) -> JSONDict:
+    return {**message, "contact": {}} if _object(message, "contact") is not None else message
 
 
 def full_name(user: JSONDict) -> str | None:
