@@ -157,10 +157,19 @@ async def test_replies_to_one_person_wait_for_each_other_when_telegram_is_slow(
     assert QUESTIONS["ocop là gì"] in second["text"]
 
 
-async def test_batch_that_fails_is_answered_once_the_database_is_back(
-    service: ChungSuc, fake: FakeTelegramAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored updates queued again after 50 ms instead of 5 s; ask for it before
+    `service`, which reads it when the channel is built."""
     monkeypatch.setattr(telegram_channel, "RETRY_SECONDS", 0.05)
+
+
+async def test_batch_that_fails_is_answered_once_the_database_is_back(
+    quick_retries: None,
+    service: ChungSuc,
+    fake: FakeTelegramAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     handle_many = service.engine.handle_many
     outages = [OperationalError("SELECT …", None, Exception("database is locked"))]
 

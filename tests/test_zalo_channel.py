@@ -11,10 +11,12 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+import bot.channels.zalo as zalo_channel
 from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
 from bot.channels.zalo_client import ZaloUpdate
 from bot.config import Settings, load_settings
+from handlers.types import Incoming, Reply
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
 from storage.models import Contact
@@ -253,3 +255,35 @@ async def test_healthz_reports_polling_stopped_by_a_refused_token(
         "status": "degraded",
         "problems": ["zalo: polling stopped, the token was refused"],
     }
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored updates queued again after 50 ms instead of 5 s; ask for it before
+    `service`, which reads it when the channel is built."""
+    monkeypatch.setattr(zalo_channel, "RETRY_SECONDS", 0.05)
+
+
+async def test_message_the_database_could_not_take_is_answered_once_it_is_back(
+    quick_retries: None,
+    service: ChungSuc,
+    fake: FakeZaloAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handle = service.engine.handle
+    away = [True]
+
+    async def database_away_once(incoming: Incoming) -> list[Reply]:
+        if away:
+            away.pop()
+            return []  # what the engine answers when it cannot commit the turn
+        return await handle(incoming)
+
+    monkeypatch.setattr(service.engine, "handle", database_away_once)
+    await fake.user_sends_text("u-retry", "ocop la gi")
+
+    [reply] = await fake.wait_for_messages("u-retry", 1)
+    assert "OCOP" in reply.text
+    await asyncio.sleep(0.2)
+    assert len([m for m in fake.sent if m.chat_id == "u-retry"]) == 1
+    assert await unhandled_updates(service) == 0

@@ -25,7 +25,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channels.batches import OrderedSends, UpdateBatches
+from bot.channels.batches import OrderedSends, RetrySoon, UpdateBatches
 from bot.channels.delivery import ChannelStartError
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import (
@@ -113,9 +113,7 @@ class TelegramChannel:
         self._in_flight: set[int] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
-        self._retry: asyncio.Task[None] | None = None
-        self._retry_wanted = False
-        self._stopping = False
+        self._retry = RetrySoon(self._resume_pending, RETRY_SECONDS)
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False
@@ -170,13 +168,12 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
-        self._stopping = True
-        for task in (self._poller, self._retry):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._poller = self._retry = None
+        await self._retry.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
         if self._side_tasks:
@@ -309,7 +306,7 @@ class TelegramChannel:
             # The database, most likely. What was not handled is still stored unhandled:
             # it is queued again shortly, and what did commit is not handled twice.
             log.exception("a batch of %d Telegram updates failed; retrying soon", len(batch))
-            self._retry_later()
+            self._retry.request()
             return
         finally:
             self._in_flight.difference_update(r.receipt for r in batch)
@@ -317,29 +314,10 @@ class TelegramChannel:
             if not replies:
                 # Not handled: the database was away (it is still stored, so it is
                 # handed over again), or it was a copy of one handled already.
-                self._retry_later()
+                self._retry.request()
                 continue
             chat = incoming.external_id
             await self._sends.send(chat, partial(self.deliver, chat, replies))
-
-    def _retry_later(self) -> None:
-        """Queue the stored, unhandled updates again in a little while (once, however
-        many batches ask meanwhile)."""
-        self._retry_wanted = True
-        if self._stopping:
-            return  # what is still stored is handled at the next start
-        if self._retry is None or self._retry.done():
-            self._retry = asyncio.create_task(self._retry_pending())
-
-    async def _retry_pending(self) -> None:
-        while self._retry_wanted:
-            self._retry_wanted = False
-            await asyncio.sleep(RETRY_SECONDS)
-            try:
-                await self._resume_pending()
-            except Exception:
-                log.exception("stored Telegram updates still unreachable; retrying later")
-                self._retry_wanted = True
 
     async def _answer(self, query_id: str) -> None:
         # An old query may be refused; the tap itself is handled all the same.

@@ -14,6 +14,7 @@ from functools import partial
 
 from aiohttp import web
 
+from bot.channels.batches import RetrySoon
 from bot.channels.delivery import (
     ChannelStartError,
     RateLimiter,
@@ -49,6 +50,8 @@ CHANNEL = "zalo"
 WEBHOOK_PATH = "/zalo/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_SECONDS = 30
+# After a turn the database could not take, how long until stored updates are queued again.
+RETRY_SECONDS = 5.0
 MAX_BACKOFF = 30.0
 
 
@@ -78,6 +81,7 @@ class ZaloChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._retry = RetrySoon(self.resume_pending, RETRY_SECONDS)
 
     def add_routes(self, app: web.Application) -> None:
         if self._webhook_secret:
@@ -111,6 +115,7 @@ class ZaloChannel:
         return None
 
     async def stop(self) -> None:
+        await self._retry.stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,6 +198,12 @@ class ZaloChannel:
                 receipt=receipt,
             )
             replies = await self._engine.handle(incoming)
+            if not replies:
+                # Not handled: the database was away. Still stored, so queued again soon
+                # (or it was a copy of one handled already, and the retry finds nothing).
+                if receipt is not None:
+                    self._retry.request()
+                return
             await self.deliver(update.chat_id, replies)
 
     async def webhook(self, request: web.Request) -> web.Response:
