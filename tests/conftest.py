@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select, text
 
@@ -32,6 +35,18 @@ async def unhandled_updates(app: ChungSuc) -> int:
             .where(InboundUpdate.handled_at.is_(None))
         )
     return int(count or 0)
+
+
+async def health_once_degraded(url: str) -> dict[str, Any]:
+    """Poll /healthz until it answers 503 (for at most 5 s); its body then, or {}."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            async with http.get(url) as response:
+                if response.status == 503:
+                    body: dict[str, Any] = await response.json()
+                    return body
+            await asyncio.sleep(0.05)
+    return {}
 
 
 class Clock:

@@ -137,12 +137,9 @@ async def test_an_update_handed_over_twice_is_handled_once(app: ChungSuc) -> Non
     assert await count_rows(app, "in") == 2
 
 
-async def test_turns_committed_before_the_database_went_away_keep_their_replies(
-    app: ChungSuc, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    receipts = await keep_inbound_many(
-        app.sessions, "telegram", [("1", {"update_id": 1}), ("2", {"update_id": 2})], NOW
-    )
+@pytest.fixture
+def language_turns_cannot_be_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database fails whenever a turn for /ngonngu is written, as a disk might."""
     record = engine_module.record_interactions
 
     async def record_unless_lost(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -151,6 +148,14 @@ async def test_turns_committed_before_the_database_went_away_keep_their_replies(
         await record(session, rows)
 
     monkeypatch.setattr(engine_module, "record_interactions", record_unless_lost)
+
+
+async def test_turns_committed_before_the_database_went_away_keep_their_replies(
+    app: ChungSuc, language_turns_cannot_be_logged: None
+) -> None:
+    receipts = await keep_inbound_many(
+        app.sessions, "telegram", [("1", {"update_id": 1}), ("2", {"update_id": 2})], NOW
+    )
     help_first, languages = await app.engine.handle_many(
         [
             Incoming("telegram", "an", text="/help", receipt=receipts[0]),
@@ -165,7 +170,7 @@ async def test_turns_committed_before_the_database_went_away_keep_their_replies(
 
 
 async def test_a_person_whose_message_was_lost_for_now_is_not_answered_out_of_order(
-    app: ChungSuc, monkeypatch: pytest.MonkeyPatch
+    app: ChungSuc, language_turns_cannot_be_logged: None
 ) -> None:
     receipts = await keep_inbound_many(
         app.sessions,
@@ -173,14 +178,6 @@ async def test_a_person_whose_message_was_lost_for_now_is_not_answered_out_of_or
         [(str(n), {"update_id": n}) for n in (1, 2, 3)],
         NOW,
     )
-    record = engine_module.record_interactions
-
-    async def record_unless_lost(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-        if any(row["text"] == "/ngonngu" for row in rows):
-            raise OperationalError("INSERT …", None, Exception("disk I/O error"))
-        await record(session, rows)
-
-    monkeypatch.setattr(engine_module, "record_interactions", record_unless_lost)
     languages, typed_label, other = await app.engine.handle_many(
         [
             Incoming("telegram", "an", text="/ngonngu", receipt=receipts[0]),

@@ -21,7 +21,7 @@ from handlers.types import Button, Reply
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
 from storage.models import Contact, InboundUpdate, Interaction
-from tests.conftest import Clock, unhandled_updates
+from tests.conftest import Clock, health_once_degraded, unhandled_updates
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 USER = 5550001
@@ -216,6 +216,24 @@ async def test_telegram_failing_during_start_stops_with_a_message(
     await app.stop()
 
 
+def webhook_service(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock
+) -> tuple[ChungSuc, int]:
+    """The service in webhook mode on a free port (not started yet), and that port."""
+    port = free_port()
+    app = ChungSuc(
+        telegram_settings(
+            settings,
+            fake,
+            web_port=port,
+            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+            telegram_webhook_secret=SECRET,
+        ),
+        clock=clock,
+    )
+    return app, port
+
+
 def help_update(update_id: int) -> dict[str, Any]:
     """A raw Update: Lan sends /help."""
     return {
@@ -292,17 +310,7 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
     await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
     await engine.dispose()
     fake.add_user(USER, "Lan")
-    port = free_port()
-    app = ChungSuc(
-        telegram_settings(
-            settings,
-            fake,
-            web_port=port,
-            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
-            telegram_webhook_secret=SECRET,
-        ),
-        clock=clock,
-    )
+    app, _port = webhook_service(settings, fake, clock)
     await app.start(migrate=False)
     try:
         [answer] = await fake.wait_for_messages(USER, 1)
@@ -394,19 +402,12 @@ async def test_healthz_reports_polling_stopped_by_a_refused_token(
     service: ChungSuc, fake: FakeTelegramAPI
 ) -> None:
     url = f"http://127.0.0.1:{service.port}/healthz"
-    body: dict[str, Any] = {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(url) as response:
-            assert response.status == 200
-        # The token is revoked in @BotFather while the bot runs.
-        fake.fail_next("getUpdates", 401, "Unauthorized")
-        fake.user_sends_text(USER, "xin chào")
-        for _ in range(100):
-            async with http.get(url) as response:
-                if response.status == 503:
-                    body = await response.json()
-                    break
-            await asyncio.sleep(0.05)
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+    # The token is revoked in @BotFather while the bot runs.
+    fake.fail_next("getUpdates", 401, "Unauthorized")
+    fake.user_sends_text(USER, "xin chào")
+    body = await health_once_degraded(url)
     assert body["status"] == "degraded"
     assert body["problems"] == ["telegram: polling stopped, the token was refused"]
 
@@ -420,17 +421,7 @@ async def test_updates_stored_before_a_restart_go_ahead_of_new_ones(
     await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
     await engine.dispose()
     fake.add_user(USER, "Lan")
-    port = free_port()
-    app = ChungSuc(
-        telegram_settings(
-            settings,
-            fake,
-            web_port=port,
-            telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
-            telegram_webhook_secret=SECRET,
-        ),
-        clock=clock,
-    )
+    app, port = webhook_service(settings, fake, clock)
     # Telegram takes its time to confirm the webhook, and meanwhile posts Lan's next
     # message to it: the answer to the language question, typed as its label.
     fake.set_delay("setWebhook", 0.3)
