@@ -38,7 +38,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
 from bot.app import ChungSuc
@@ -126,15 +126,20 @@ async def run_echo(conn: Connection) -> dict[str, Any]:
     return figures
 
 
-async def run_service(conn: Connection, send_rate: float) -> dict[str, Any]:
-    """Scenarios (b) and (c): the whole service on a fresh SQLite database."""
+async def run_service(
+    conn: Connection, send_rate: float, postgres_url: str | None = None
+) -> dict[str, Any]:
+    """Scenarios (b) and (c): the whole service on a fresh SQLite database, or on the
+    PostgreSQL at `postgres_url` with its public schema emptied first."""
     loop = asyncio.get_running_loop()
     base_url, base_file_url = await loop.run_in_executor(None, conn.recv)
     errors = _ErrorCount()
     logging.getLogger().addHandler(errors)
     try:
         with tempfile.TemporaryDirectory(prefix="chungsuc-bench-") as folder:
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'chungsuc.db'}"
+            database_url = postgres_url or f"sqlite+aiosqlite:///{Path(folder) / 'chungsuc.db'}"
+            if postgres_url:
+                await _empty_schema(postgres_url)
             settings = load_settings(
                 database_url=database_url,
                 web_port=0,
@@ -158,6 +163,17 @@ async def run_service(conn: Connection, send_rate: float) -> dict[str, Any]:
     figures["bot_cpu"] = cpu_share
     figures["errors"] = dict(errors.counts.most_common())
     return figures
+
+
+async def _empty_schema(url: str) -> None:
+    """Drop everything in the public schema; the service migrates it again at start."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 async def _count_interactions(database_url: str) -> dict[str, int]:
@@ -262,6 +278,12 @@ def main() -> None:
         default=UNLIMITED_SEND_RATE,
         help="the service's TELEGRAM_SEND_RATE (its default is 25); unlimited unless given",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run (b) and (c) on this PostgreSQL database (its public schema is emptied), "
+        "e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test; SQLite otherwise",
+    )
     args = parser.parse_args()
 
     province = load_settings().default_province
@@ -272,13 +294,15 @@ def main() -> None:
     print(
         f"{args.users} users asking {len(questions)} {province} questions; "
         f"{args.seconds:g}s measured after {args.warmup:g}s warm-up per scenario; "
-        f"fake rate limits off; service send limit {limit}"
+        f"fake rate limits off; service send limit {limit}; "
+        f"service database {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
 
     started = time.monotonic()
     echo = scenario(closed, run_echo)
-    service = scenario(closed, partial(run_service, send_rate=args.send_rate))
-    paced = scenario(opened, partial(run_service, send_rate=args.send_rate))
+    service_with = partial(run_service, send_rate=args.send_rate, postgres_url=args.postgres)
+    service = scenario(closed, service_with)
+    paced = scenario(opened, service_with)
 
     print(
         f"\n{'scenario':<34} {'updates/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
