@@ -442,3 +442,32 @@ async def test_updates_stored_before_a_restart_go_ahead_of_new_ones(
         assert "Switched to English" in second["text"]
     finally:
         await app.stop()
+
+
+async def test_photos_in_and_out(service: ChungSuc, fake: FakeTelegramAPI) -> None:
+    TelegramUser(fake)
+    sent = fake.user_sends_photo(USER, caption="ocop là gì")
+    [answer] = await fake.wait_for_messages(USER, 1)
+    assert "OCOP" in answer["text"], "the caption is read as the message"
+    file_id = sent["message"]["photo"][-1]["file_id"]
+    telegram = service.telegram
+    assert telegram is not None
+
+    await telegram.deliver(
+        str(USER),
+        [
+            Reply("Thôn <Tân Lập> kiểu mẫu", (Button("browse:open", "Xem thêm"),), photo=file_id),
+            Reply("Bài dài.\n\n" + "chữ " * 400, photo=file_id),
+        ],
+    )
+
+    _, captioned, bare, long_text = await fake.wait_for_messages(USER, 4)
+    assert captioned["photo"] and captioned["caption"] == "Thôn <Tân Lập> kiểu mẫu"
+    assert buttons(captioned) == {"Xem thêm": "browse:open"}
+    assert bare["photo"] and "caption" not in bare
+    assert long_text["text"].startswith("Bài dài.")
+    async with service.sessions() as session:
+        kinds = list(
+            await session.scalars(select(Interaction.kind).where(Interaction.direction == "in"))
+        )
+    assert kinds == ["photo"]

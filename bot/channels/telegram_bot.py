@@ -56,3 +56,25 @@ class ChannelBot(Bot):
                 "reply_markup": reply_markup,
             },
         )
+
+    async def send_photo_by_id(
+        self,
+        chat_id: int,
+        photo: str,
+        *,
+        caption: str | None = None,
+        parse_mode: ParseMode | None = None,
+        reply_markup: JSONDict | None = None,
+    ) -> None:
+        """sendPhoto of a photo Telegram already has (its file id or an URL), with the
+        caption and keyboard as JSON, without building a `Message` from the answer."""
+        await self._post(
+            "sendPhoto",
+            {
+                "chat_id": chat_id,
+                "photo": photo,
+                "caption": caption,
+                "parse_mode": parse_mode,
+                "reply_markup": reply_markup,
+            },
+        )

@@ -65,14 +65,29 @@ class TelegramSender:
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order: long text split on paragraphs, the keyboard on the last
-        piece, user-supplied text escaped for HTML."""
+        piece, user-supplied text escaped for HTML; a photo with its text as the caption
+        when it fits."""
         bot = self._bot
         chat_id = int(external_id)
         try:
             for reply in replies:
-                if reply.photo:
-                    await self._send(partial(bot.send_photo, chat_id, reply.photo))
                 text = html.escape(reply.text, quote=False)
+                if reply.photo and len(text) <= MessageLimit.CAPTION_LENGTH:
+                    # One message, as a person would send it: the photo, its words under
+                    # it, the buttons under those.
+                    send_photo = partial(
+                        bot.send_photo_by_id,
+                        chat_id,
+                        reply.photo,
+                        caption=text or None,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard(reply.buttons),
+                    )
+                    await self._send(send_photo)
+                    continue
+                if reply.photo:
+                    # Too many words for a caption: the photo first, then the text.
+                    await self._send(partial(bot.send_photo_by_id, chat_id, reply.photo))
                 pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
                 for number, piece in enumerate(pieces, start=1):
                     markup = keyboard(reply.buttons) if number == len(pieces) else None
