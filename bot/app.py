@@ -56,7 +56,10 @@ class ChungSuc:
             default_province=settings.default_province,
         )
         self.engine: Engine = build_engine(
-            self.services, numbered_channels=frozenset({"zalo"}), locks=locks
+            self.services,
+            numbered_channels=frozenset({"zalo"}),
+            locks=locks,
+            deferred_channels=frozenset({"telegram"}),
         )
         self.web = WebChat(self.engine, self.sessions)
         self.outbox.register("web", self.web)

@@ -22,10 +22,11 @@ from handlers.errors import DomainError, NotFound
 from handlers.locks import KeyedLocks
 from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label, is_stop_word
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
-from handlers.units import log_rows, waves
+from handlers.units import log_rows, owed_row, waves
 from storage.contacts import get_or_create_contact, touch_contact
 from storage.inbound import claim_inbound
 from storage.interactions import record_interactions
+from storage.outgoing import owe_replies
 from storage.states import contacts_and_states, new_state
 
 if TYPE_CHECKING:
@@ -68,9 +69,13 @@ class Engine:
         fallback: Handler,
         numbered_channels: frozenset[str] = frozenset(),
         locks: KeyedLocks | None = None,
+        deferred_channels: frozenset[str] = frozenset(),
     ) -> None:
         self.services = services
         self.numbered_channels = numbered_channels
+        # Channels that send a turn's replies after it commits: the replies are stored
+        # with the turn, so none is lost if sending fails or the service stops first.
+        self.deferred = deferred_channels
         self.journeys = {journey.name: journey for journey in journeys}
         self.commands: dict[str, Handler] = {}
         for journey in self.journeys.values():
@@ -179,6 +184,7 @@ class Engine:
         results: list[list[Reply]] = []
         turns: list[Turn] = []
         rows: list[dict[str, Any]] = []
+        owed: list[dict[str, Any]] = []
         async with self.services.sessions.begin() as session:
             # Claimed first, in this transaction: an update that another unit of work has
             # handled (a copy queued twice, a retry racing a resume) is skipped, and one
@@ -209,8 +215,12 @@ class Engine:
                 turn, replies = await self._turn(session, incoming, contact, state, now, failure)
                 if not turn.forget:
                     rows += log_rows(incoming, contact.id, replies, now)
+                    receipt = incoming.receipt
+                    if replies and receipt is not None and incoming.channel in self.deferred:
+                        owed.append(owed_row(contact.id, incoming, receipt, replies, now))
                 turns.append(turn)
                 results.append(replies)
+            await owe_replies(session, owed)
             await record_interactions(session, rows)
         for turn in turns:
             for hook in turn.on_commit:

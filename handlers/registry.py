@@ -27,6 +27,7 @@ def build_engine(
     services: Services,
     numbered_channels: frozenset[str] = frozenset(),
     locks: KeyedLocks | None = None,
+    deferred_channels: frozenset[str] = frozenset(),
 ) -> Engine:
     """The engine with every journey; free text outside a flow is a question."""
-    return Engine(services, journeys(), ask.free_text, numbered_channels, locks)
+    return Engine(services, journeys(), ask.free_text, numbered_channels, locks, deferred_channels)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.typed_text import clean_text
-from handlers.types import Incoming, Reply
+from handlers.types import Button, Incoming, Reply
 from storage.interactions import interaction_row
 
 # Most turns in one unit of work: bounds the statement sizes and the work a rollback undoes.
@@ -67,3 +67,39 @@ def log_rows(
         for reply in replies
     ]
     return rows
+
+
+def owed_row(
+    contact_id: int, incoming: Incoming, receipt: int, replies: list[Reply], now: datetime
+) -> dict[str, Any]:
+    """A turn's replies as an outgoing_replies row, for a channel that sends them later."""
+    return {
+        "receipt": receipt,
+        "contact_id": contact_id,
+        "channel": incoming.channel,
+        "external_id": incoming.external_id,
+        "replies": [
+            {
+                "text": reply.text,
+                "buttons": [[button.id, button.label] for button in reply.buttons],
+                "photo": reply.photo,
+                "language": reply.language,
+            }
+            for reply in replies
+        ],
+        "created_at": now,
+    }
+
+
+def owed_replies(stored: list[Any]) -> list[Reply]:
+    """The replies of an outgoing_replies row, ready to send again."""
+    return [
+        Reply(
+            str(item.get("text", "")),
+            tuple(Button(str(b[0]), str(b[1])) for b in item.get("buttons", [])),
+            photo=item.get("photo"),
+            language=str(item.get("language", "vi")),
+        )
+        for item in stored
+        if isinstance(item, dict)
+    ]

@@ -230,3 +230,24 @@ class InboundUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class OutgoingReply(Base):
+    """A turn's replies for a channel that sends after the turn (Telegram), written with
+    the turn and deleted once sent: replies owed when the service stops, or while the
+    platform is down, are sent when it can again."""
+
+    __tablename__ = "outgoing_replies"
+    __table_args__ = (Index("ix_outgoing_replies_channel_id", "channel", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The stored update the replies answer (inbound_updates.id): how the channel names
+    # them once sent, with no id to read back when they are written.
+    receipt: Mapped[int] = mapped_column(BigId, unique=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    replies: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, func, select
 
 from storage.consents import active_consents, grant_consent, withdraw_consent
 from storage.contacts import get_or_create_contact
@@ -15,7 +18,7 @@ from storage.inbound import clear_inbound, keep_inbound_many, pending_inbound
 from storage.interactions import interaction_row, recent_interactions, record_interactions
 from storage.invites import create_invite, redeem_invite
 from storage.migrate import upgrade
-from storage.models import Consent, Contact, Interaction
+from storage.models import Base, Consent, Contact, Interaction
 from storage.states import contacts_and_states
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -132,3 +135,17 @@ async def test_contacts_and_states_are_read_for_many_people_at_once(sessions: Se
         )
     assert set(found) == {("telegram", "a"), ("telegram", "b"), ("zalo", "a")}
     assert all(contact.channel == key[0] for key, (contact, _state) in found.items())
+
+
+async def test_migrations_build_exactly_the_models(storage_url: str) -> None:
+    engine = create_engine(storage_url)
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()

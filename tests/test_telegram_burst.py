@@ -16,7 +16,7 @@ import bot.channels.telegram_send as telegram_send
 from bot.app import ChungSuc
 from bot.config import Settings
 from handlers.types import Incoming, Reply
-from storage.models import Interaction
+from storage.models import Interaction, OutgoingReply
 from tests.conftest import Clock, unhandled_updates
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_telegram_channel import telegram_service
@@ -200,3 +200,47 @@ async def test_reply_waits_out_a_telegram_outage(
 
     [reply] = await fake.wait_for_messages(LAN, 1, timeout=10)
     assert QUESTIONS["ocop là gì"] in reply["text"]
+
+
+async def owed(app: ChungSuc) -> int:
+    async with app.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(OutgoingReply))
+    return int(count or 0)
+
+
+async def test_sent_replies_are_not_kept(service: ChungSuc, fake: FakeTelegramAPI) -> None:
+    fake.add_user(LAN, "Lan")
+    fake.user_sends_text(LAN, "ocop là gì")
+    await fake.wait_for_messages(LAN, 1)
+    for _ in range(50):
+        if not await owed(service):
+            break
+        await asyncio.sleep(0.05)
+    assert await owed(service) == 0
+
+
+async def test_reply_owed_when_the_bot_stopped_is_sent_after_restart(
+    settings: Settings, fake: FakeTelegramAPI, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram refuses every send; the service gives up at once instead of after minutes.
+    monkeypatch.setattr(telegram_send, "SEND_ATTEMPTS", 1)
+    fake.fail_next("sendMessage", 502, "Bad Gateway", times=1_000)
+    fake.add_user(LAN, "Lan")
+    async with telegram_service(settings, fake, clock) as first:
+        fake.user_sends_text(LAN, "ocop là gì")
+        for _ in range(100):
+            if await owed(first) and not fake.messages_to(LAN):
+                break
+            await asyncio.sleep(0.05)
+        await first.engine.drain()
+    assert not fake.messages_to(LAN)
+
+    fake.fail_next("sendMessage", 502, "Bad Gateway", times=0)  # Telegram is back
+    async with telegram_service(settings, fake, clock) as second:
+        [reply] = await fake.wait_for_messages(LAN, 1)
+        assert QUESTIONS["ocop là gì"] in reply["text"]
+        for _ in range(50):
+            if not await owed(second):
+                break
+            await asyncio.sleep(0.05)
+        assert await owed(second) == 0

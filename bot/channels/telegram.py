@@ -27,6 +27,7 @@ from telegram.error import (
 
 from bot.channels.batches import OrderedSends, RetrySoon, UpdateBatches
 from bot.channels.delivery import ChannelStartError
+from bot.channels.outgoing import SentReplies
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import (
     CHANNEL,
@@ -42,10 +43,12 @@ from bot.channels.telegram_send import TelegramSender, retry_after_seconds
 from content.i18n import LANGUAGES, Catalogs
 from handlers.engine import Engine
 from handlers.types import Incoming, Reply
+from handlers.units import owed_replies
 from storage.contacts import set_reachable
 from storage.db import Sessions
 from storage.inbound import clear_inbound, keep_inbound, keep_inbound_many, pending_inbound
 from storage.models import utcnow
+from storage.outgoing import still_owed
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_SECONDS = 30
 # How long stopping waits for updates still queued and replies still owed.
 STOP_SECONDS = 10.0
+# After replies could not be sent for minutes, how long until they are tried again.
+RESEND_SECONDS = 60.0
 # After a batch fails, how long until its stored updates are queued again.
 RETRY_SECONDS = 5.0
 
@@ -114,6 +119,11 @@ class TelegramChannel:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._retry = RetrySoon(self._resume_pending, RETRY_SECONDS)
+        # Stored replies (named by the update they answer) being sent now, and those
+        # sent (deleted in batches).
+        self._sending: set[int] = set()
+        self._sent = SentReplies(sessions)
+        self._resend = RetrySoon(self._resend_owed, RESEND_SECONDS)
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False
@@ -154,6 +164,7 @@ class TelegramChannel:
             await self.bot.shutdown()
             raise ChannelStartError(f"Telegram refused to start the bot: {error}") from None
         self._batches.start()
+        await self._resend_owed()
         await self._resume_pending()
         if not self._webhook_url:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
@@ -169,6 +180,7 @@ class TelegramChannel:
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
         await self._retry.stop()
+        await self._resend.stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -176,6 +188,7 @@ class TelegramChannel:
             self._poller = None
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
+        await self._sent.stop()
         if self._side_tasks:
             await asyncio.wait(list(self._side_tasks), timeout=STOP_SECONDS)
         with contextlib.suppress(Exception):
@@ -316,8 +329,33 @@ class TelegramChannel:
                 # handed over again), or it was a copy of one handled already.
                 self._retry.request()
                 continue
-            chat = incoming.external_id
-            await self._sends.send(chat, partial(self.deliver, chat, replies))
+            await self._schedule(incoming.external_id, replies, incoming.receipt)
+
+    async def _schedule(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
+        if receipt is not None:
+            self._sending.add(receipt)
+        await self._sends.send(chat, partial(self._send_owed, chat, replies, receipt))
+
+    async def _send_owed(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
+        """Send a turn's replies; once they are out, their stored copy goes. If they
+        could not be sent, the copy stays and is sent later."""
+        try:
+            await self.deliver(chat, replies)
+        except Exception:
+            if receipt is not None:
+                self._resend.request()
+            raise
+        finally:
+            if receipt is not None:
+                self._sending.discard(receipt)
+        if receipt is not None:
+            self._sent.sent(receipt)
+
+    async def _resend_owed(self) -> None:
+        """Send the replies still owed (from before a restart, or that Telegram refused
+        for too long), oldest first, ahead of newer ones to the same chat."""
+        for row in await still_owed(self._sessions, CHANNEL, skip=set(self._sending)):
+            await self._schedule(row.external_id, owed_replies(row.replies), row.receipt)
 
     async def _answer(self, query_id: str) -> None:
         # An old query may be refused; the tap itself is handled all the same.

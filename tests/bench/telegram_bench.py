@@ -45,7 +45,7 @@ from bot.app import ChungSuc
 from bot.config import load_settings
 from bot.memory import settle_after_start
 from storage.db import create_engine
-from storage.models import Interaction
+from storage.models import Interaction, OutgoingReply
 from tests.bench.kb_bench import load_cases
 from tests.bench.telegram_load import DRAIN_TIMEOUT, Load, run_fake
 from tests.bench.telegram_transport_bench import _count_error, _echo
@@ -192,6 +192,8 @@ async def _count_interactions(database_url: str) -> dict[str, int]:
                 )
             )
             counts["answered"] = int(answered or 0)
+            owed = await connection.scalar(select(func.count()).select_from(OutgoingReply))
+            counts["owed"] = int(owed or 0)
             return counts
     finally:
         await engine.dispose()
@@ -251,7 +253,7 @@ def _storage_line(label: str, figures: dict[str, Any]) -> str:
     return (
         f"{label} interactions table: {n_in + n_out} rows ({n_in} in, {n_out} out, "
         f"{stored['answered']} of them knowledge-base answers) for {updates} updates sent "
-        f"and {replies} replies received: {verdict}"
+        f"and {replies} replies received: {verdict}; replies still owed: {stored['owed']}"
     )
 
 

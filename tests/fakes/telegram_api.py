@@ -259,7 +259,11 @@ class FakeTelegramAPI:
         retry_after: int | None = None,
         times: int = 1,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with this error instead of running them."""
+        """Answer the next ``times`` calls of ``method`` with this error instead of running
+        them; ``times=0`` ends an injection still running."""
+        if times <= 0:
+            self._injections.pop(method.lower(), None)
+            return
         error = ApiError(error_code, description, retry_after)
         self._injections[method.lower()] = _Injection(error, times)
 
