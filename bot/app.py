@@ -59,7 +59,7 @@ class ChungSuc:
             self.services,
             numbered_channels=frozenset({"zalo"}),
             locks=locks,
-            deferred_channels=frozenset({"telegram"}),
+            deferred_channels=frozenset({"telegram", "zalo"}),
         )
         self.web = WebChat(self.engine, self.sessions)
         self.outbox.register("web", self.web)

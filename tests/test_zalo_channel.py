@@ -6,20 +6,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from functools import partial
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import bot.channels.zalo as zalo_channel
 from bot.app import ChungSuc
-from bot.channels.delivery import ChannelStartError
+from bot.channels.delivery import ChannelStartError, with_retries
 from bot.channels.zalo_client import ZaloUpdate
 from bot.config import Settings, load_settings
 from handlers.types import Incoming, Reply
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
-from storage.models import Contact
+from storage.models import Contact, OutgoingReply
 from tests.chat import Chat
 from tests.conftest import Clock, health_once_degraded, unhandled_updates
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
@@ -280,3 +281,44 @@ async def test_message_the_database_could_not_take_is_answered_once_it_is_back(
     await asyncio.sleep(0.2)
     assert len([m for m in fake.sent if m.chat_id == "u-retry"]) == 1
     assert await unhandled_updates(service) == 0
+
+
+async def test_reply_owed_when_the_bot_stopped_is_sent_after_restart(
+    settings: Settings, fake: FakeZaloAPI, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Zalo refuses every send; the service gives up at once instead of after seconds.
+    monkeypatch.setattr(zalo_channel, "with_retries", partial(with_retries, attempts=1))
+    fake.fail_next(1_000, status=502, method="sendMessage")
+    first = ChungSuc(zalo_settings(settings, fake), clock=clock)
+    await first.start(migrate=False)
+    try:
+        await fake.user_sends_text("u-owed", "ocop la gi")
+        for _ in range(100):
+            if await owed_replies(first):
+                break
+            await asyncio.sleep(0.05)
+        await first.engine.drain()
+        assert await owed_replies(first) == 1
+    finally:
+        await first.stop()
+    assert not [m for m in fake.sent if m.chat_id == "u-owed"]
+
+    fake.fail_next(0)  # Zalo is back
+    second = ChungSuc(zalo_settings(settings, fake), clock=clock)
+    await second.start(migrate=False)
+    try:
+        [reply] = await fake.wait_for_messages("u-owed", 1)
+        assert "OCOP" in reply.text
+        for _ in range(50):
+            if not await owed_replies(second):
+                break
+            await asyncio.sleep(0.05)
+        assert await owed_replies(second) == 0
+    finally:
+        await second.stop()
+
+
+async def owed_replies(app: ChungSuc) -> int:
+    async with app.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(OutgoingReply))
+    return int(count or 0)

@@ -1,18 +1,32 @@
-"""Stored replies deleted once sent, a handful of statements a second however many go out."""
+"""Replies kept until sent, for channels that send after the turn.
+
+The engine writes a turn's replies with the turn (see `Engine.deferred`). The channel
+sends them through `OwedReplies.send`; once they are out, their stored copy is deleted,
+a batch at a time. If they cannot be sent (the platform down for minutes, the service
+stopping first), the copy stays, and `resend` sends it later: at the next start, or a
+little after the failure.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
+from bot.channels.batches import RetrySoon
+from handlers.types import Reply
+from handlers.units import owed_replies
 from storage.db import Sessions
-from storage.outgoing import forget_sent
+from storage.outgoing import forget_sent, still_owed
 
 log = logging.getLogger(__name__)
 
 # How often sent replies are deleted, at most; a crash in between only sends them again.
 FLUSH_SECONDS = 0.25
+
+Deliver = Callable[[str, list[Reply]], Awaitable[None]]
+Schedule = Callable[[str, list[Reply], int | None], Awaitable[None]]
 
 
 class SentReplies:
@@ -49,3 +63,57 @@ class SentReplies:
                 await self._task
             self._task = None
         await self.flush()
+
+
+class OwedReplies:
+    """A channel's replies from their turn to the platform, none lost on the way.
+
+    `schedule` is how the channel queues a turn's replies for sending in order per chat;
+    it ends up calling `send`.
+    """
+
+    def __init__(
+        self, sessions: Sessions, channel: str, schedule: Schedule, resend_after: float
+    ) -> None:
+        self._sessions = sessions
+        self._channel = channel
+        self._schedule = schedule
+        self._sent = SentReplies(sessions)
+        # Receipts of stored replies queued or being sent now: not resent meanwhile.
+        self._sending: set[int] = set()
+        self._retry = RetrySoon(self.resend, resend_after)
+
+    def queued(self, receipt: int | None) -> None:
+        """Note that these replies are on their way, so `resend` leaves them be."""
+        if receipt is not None:
+            self._sending.add(receipt)
+
+    async def send(
+        self, deliver: Deliver, chat: str, replies: list[Reply], receipt: int | None
+    ) -> None:
+        """Deliver a turn's replies; once they are out, their stored copy goes. If they
+        could not be sent, the copy stays and is sent again later."""
+        try:
+            await deliver(chat, replies)
+        except Exception:
+            if receipt is not None:
+                self._retry.request()
+            raise
+        finally:
+            if receipt is not None:
+                self._sending.discard(receipt)
+        if receipt is not None:
+            self._sent.sent(receipt)
+
+    async def resend(self) -> None:
+        """Queue the replies still owed, oldest first."""
+        for row in await still_owed(self._sessions, self._channel, skip=set(self._sending)):
+            await self._schedule(row.external_id, owed_replies(row.replies), row.receipt)
+
+    async def stop_retrying(self) -> None:
+        await self._retry.stop()
+
+    async def stop(self) -> None:
+        """Delete what was sent; what was not stays for the next start."""
+        await self._retry.stop()
+        await self._sent.stop()

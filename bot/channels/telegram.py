@@ -27,7 +27,7 @@ from telegram.error import (
 
 from bot.channels.batches import OrderedSends, RetrySoon, UpdateBatches
 from bot.channels.delivery import ChannelStartError
-from bot.channels.outgoing import SentReplies
+from bot.channels.outgoing import OwedReplies
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import (
     CHANNEL,
@@ -43,12 +43,10 @@ from bot.channels.telegram_send import TelegramSender, retry_after_seconds
 from content.i18n import LANGUAGES, Catalogs
 from handlers.engine import Engine
 from handlers.types import Incoming, Reply
-from handlers.units import owed_replies
 from storage.contacts import set_reachable
 from storage.db import Sessions
 from storage.inbound import clear_inbound, keep_inbound, keep_inbound_many, pending_inbound
 from storage.models import utcnow
-from storage.outgoing import still_owed
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +117,7 @@ class TelegramChannel:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._retry = RetrySoon(self._resume_pending, RETRY_SECONDS)
-        # Stored replies (named by the update they answer) being sent now, and those
-        # sent (deleted in batches).
-        self._sending: set[int] = set()
-        self._sent = SentReplies(sessions)
-        self._resend = RetrySoon(self._resend_owed, RESEND_SECONDS)
+        self._owed = OwedReplies(sessions, CHANNEL, self._schedule, RESEND_SECONDS)
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False
@@ -164,7 +158,7 @@ class TelegramChannel:
             await self.bot.shutdown()
             raise ChannelStartError(f"Telegram refused to start the bot: {error}") from None
         self._batches.start()
-        await self._resend_owed()
+        await self._owed.resend()
         await self._resume_pending()
         if not self._webhook_url:
             self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
@@ -180,7 +174,7 @@ class TelegramChannel:
     async def stop(self) -> None:
         """Stop polling, handle what was received, send what is owed, close the pool."""
         await self._retry.stop()
-        await self._resend.stop()
+        await self._owed.stop_retrying()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -188,7 +182,7 @@ class TelegramChannel:
             self._poller = None
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
-        await self._sent.stop()
+        await self._owed.stop()
         if self._side_tasks:
             await asyncio.wait(list(self._side_tasks), timeout=STOP_SECONDS)
         with contextlib.suppress(Exception):
@@ -332,30 +326,10 @@ class TelegramChannel:
             await self._schedule(incoming.external_id, replies, incoming.receipt)
 
     async def _schedule(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
-        if receipt is not None:
-            self._sending.add(receipt)
-        await self._sends.send(chat, partial(self._send_owed, chat, replies, receipt))
-
-    async def _send_owed(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
-        """Send a turn's replies; once they are out, their stored copy goes. If they
-        could not be sent, the copy stays and is sent later."""
-        try:
-            await self.deliver(chat, replies)
-        except Exception:
-            if receipt is not None:
-                self._resend.request()
-            raise
-        finally:
-            if receipt is not None:
-                self._sending.discard(receipt)
-        if receipt is not None:
-            self._sent.sent(receipt)
-
-    async def _resend_owed(self) -> None:
-        """Send the replies still owed (from before a restart, or that Telegram refused
-        for too long), oldest first, ahead of newer ones to the same chat."""
-        for row in await still_owed(self._sessions, CHANNEL, skip=set(self._sending)):
-            await self._schedule(row.external_id, owed_replies(row.replies), row.receipt)
+        """Send a turn's replies in the background, after the chat's earlier ones."""
+        self._owed.queued(receipt)
+        send = partial(self._owed.send, self.deliver, chat, replies, receipt)
+        await self._sends.send(chat, send)
 
     async def _answer(self, query_id: str) -> None:
         # An old query may be refused; the tap itself is handled all the same.

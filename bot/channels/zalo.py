@@ -22,6 +22,7 @@ from bot.channels.delivery import (
     numbered_menu,
     with_retries,
 )
+from bot.channels.outgoing import OwedReplies
 from bot.channels.text import split_text
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
@@ -52,6 +53,8 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_SECONDS = 30
 # After a turn the database could not take, how long until stored updates are queued again.
 RETRY_SECONDS = 5.0
+# After replies could not be sent, how long until they are tried again.
+RESEND_SECONDS = 60.0
 MAX_BACKOFF = 30.0
 
 
@@ -82,6 +85,7 @@ class ZaloChannel:
         self._in_flight: set[int] = set()
         self._poller: asyncio.Task[None] | None = None
         self._retry = RetrySoon(self.resume_pending, RETRY_SECONDS)
+        self._owed = OwedReplies(sessions, CHANNEL, self._schedule_owed, RESEND_SECONDS)
 
     def add_routes(self, app: web.Application) -> None:
         if self._webhook_secret:
@@ -98,6 +102,7 @@ class ZaloChannel:
         except ZaloNetworkError as error:
             raise ChannelStartError(f"Zalo Bot API unreachable at ZALO_BASE_URL: {error}") from None
         log.info("Zalo bot %s (%s) connected", me.account_name, me.id)
+        await self._owed.resend()
         await self.resume_pending()
         if self._webhook_secret:
             if self._webhook_url:
@@ -116,6 +121,7 @@ class ZaloChannel:
 
     async def stop(self) -> None:
         await self._retry.stop()
+        await self._owed.stop_retrying()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -123,6 +129,7 @@ class ZaloChannel:
             self._poller = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._owed.stop()
         await self.client.close()
 
     async def _poll(self) -> None:
@@ -204,7 +211,26 @@ class ZaloChannel:
                 if receipt is not None:
                     self._retry.request()
                 return
-            await self.deliver(update.chat_id, replies)
+            self._owed.queued(receipt)
+            await self._send_owed(update.chat_id, replies, receipt)
+
+    async def _send_owed(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
+        try:
+            await self._owed.send(self.deliver, chat, replies, receipt)
+        except Exception:
+            log.exception("replies to zalo:%s not sent now; kept for later", chat)
+
+    async def _schedule_owed(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
+        """Send replies owed from before, in the chat's turn like any update."""
+        self._owed.queued(receipt)
+
+        async def send_in_turn() -> None:
+            async with self._order.get((CHANNEL, chat)):
+                await self._send_owed(chat, replies, receipt)
+
+        task = asyncio.create_task(send_in_turn())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Zalo's webhook: the secret checked in constant time, the update handed off

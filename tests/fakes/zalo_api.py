@@ -105,6 +105,7 @@ class FakeZaloAPI:
         self._blocked: set[str] = set()
         self._failures_left = 0
         self._failure_status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        self._failing_method = ""
         self._webhook_url: str | None = None
         self._webhook_secret: str | None = None
         self._webhook_updated_at = _now_ms()
@@ -252,10 +253,14 @@ class FakeZaloAPI:
         """Undo ``block``."""
         self._blocked.discard(user_id)
 
-    def fail_next(self, n: int, status: int = HTTPStatus.INTERNAL_SERVER_ERROR.value) -> None:
-        """Answer the next ``n`` API requests, of any method, with ``status``."""
+    def fail_next(
+        self, n: int, status: int = HTTPStatus.INTERNAL_SERVER_ERROR.value, method: str = ""
+    ) -> None:
+        """Answer the next ``n`` API requests with ``status``: of any method, or only of
+        ``method`` (such as "sendMessage") when given."""
         self._failures_left = n
         self._failure_status = status
+        self._failing_method = method
 
     # A `timeout` argument keeps test code to one line per wait; the lint rule
     # against timeout parameters targets library code that callers could wrap instead.
@@ -327,7 +332,10 @@ class FakeZaloAPI:
         self._webhook_updated_at = _now_ms()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if self._failures_left > 0:
+        failing = not self._failing_method or request.match_info.get("method") == (
+            self._failing_method
+        )
+        if self._failures_left > 0 and failing:
             self._failures_left -= 1
             return _error(self._failure_status, _reason(self._failure_status))
         if request.match_info["token"] != self.token:
