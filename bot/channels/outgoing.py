@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.channels.batches import RetrySoon
+from bot.channels.background import RetrySoon
 from handlers.types import Reply
 from handlers.units import owed_replies
 from storage.db import Sessions

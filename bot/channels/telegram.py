@@ -25,7 +25,8 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channels.batches import OrderedSends, RetrySoon, UpdateBatches
+from bot.channels.background import Poller, RetrySoon
+from bot.channels.batches import OrderedSends, UpdateBatches
 from bot.channels.delivery import ChannelStartError
 from bot.channels.outgoing import OwedReplies
 from bot.channels.telegram_bot import ChannelBot
@@ -115,7 +116,7 @@ class TelegramChannel:
         # Receipts queued and not handled yet, so a resumed start does not queue them twice.
         self._in_flight: set[int] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self._poller: asyncio.Task[None] | None = None
+        self._poller = Poller(self._poll, "telegram-poll")
         self._retry = RetrySoon(self._resume_pending, RETRY_SECONDS)
         self._owed = OwedReplies(sessions, CHANNEL, self._schedule, RESEND_SECONDS)
         # Taken to queue updates, so that stored ones go in before newer ones.
@@ -161,13 +162,13 @@ class TelegramChannel:
         await self._owed.resend()
         await self._resume_pending()
         if not self._webhook_url:
-            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
+            self._poller.start()
         log.info("Telegram bot @%s connected", self.bot.username)
 
     @property
     def problem(self) -> str | None:
         """What keeps the channel from hearing people, for /healthz; None when all is well."""
-        if self._poller is not None and self._poller.done():
+        if self._poller.ended:
             return "telegram: polling stopped, the token was refused"
         return None
 
@@ -175,11 +176,7 @@ class TelegramChannel:
         """Stop polling, handle what was received, send what is owed, close the pool."""
         await self._retry.stop()
         await self._owed.stop_retrying()
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await self._poller.stop()
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
         await self._owed.stop()

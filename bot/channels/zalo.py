@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -14,7 +13,7 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.channels.batches import RetrySoon
+from bot.channels.background import Poller, RetrySoon
 from bot.channels.delivery import (
     ChannelStartError,
     RateLimiter,
@@ -83,7 +82,7 @@ class ZaloChannel:
         self._order = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
-        self._poller: asyncio.Task[None] | None = None
+        self._poller = Poller(self._poll, "zalo-poll")
         self._retry = RetrySoon(self.resume_pending, RETRY_SECONDS)
         self._owed = OwedReplies(sessions, CHANNEL, self._schedule_owed, RESEND_SECONDS)
 
@@ -110,23 +109,19 @@ class ZaloChannel:
             return
         # Polling and a webhook exclude each other on Zalo's side.
         await self.client.delete_webhook()
-        self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+        self._poller.start()
 
     @property
     def problem(self) -> str | None:
         """What keeps the channel from hearing people, for /healthz; None when all is well."""
-        if self._poller is not None and self._poller.done():
+        if self._poller.ended:
             return "zalo: polling stopped, the token was refused"
         return None
 
     async def stop(self) -> None:
         await self._retry.stop()
         await self._owed.stop_retrying()
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await self._poller.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._owed.stop()
