@@ -216,7 +216,15 @@ class Engine:
                 if not turn.forget:
                     rows += log_rows(incoming, contact.id, replies, now)
                     receipt = incoming.receipt
-                    if replies and receipt is not None and incoming.channel in self.deferred:
+                    # Replies that repeat stored data (an export) are sent from memory
+                    # only: no second copy of a person's data waits in a table.
+                    keep = all(reply.loggable for reply in replies)
+                    if (
+                        replies
+                        and keep
+                        and receipt is not None
+                        and incoming.channel in self.deferred
+                    ):
                         owed.append(owed_row(contact.id, incoming, receipt, replies, now))
                 turns.append(turn)
                 results.append(replies)

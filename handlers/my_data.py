@@ -16,7 +16,7 @@ from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent
 from storage.interactions import recent_interactions
-from storage.models import Consent, Interaction, OfficerQuestion
+from storage.models import Consent, Interaction, OfficerQuestion, OutgoingReply
 
 PURPOSE_LABELS = {
     ANNOUNCEMENTS: N_("nhận thông báo của phong trào"),
@@ -156,7 +156,8 @@ async def confirm_typed(turn: Turn) -> list[Reply]:
 
 
 async def erase(turn: Turn) -> list[Reply]:
-    """Delete messages and questions and clear the profile; every consent is withdrawn
+    """Delete messages, questions and replies not yet sent, and clear the profile; every
+    consent is withdrawn
     but its record kept, as evidence of what was agreed and when it ended. The bare
     identity row stays so the person can keep chatting; this exchange is not logged."""
     contact = turn.contact
@@ -164,6 +165,8 @@ async def erase(turn: Turn) -> list[Reply]:
     await turn.session.execute(
         delete(OfficerQuestion).where(OfficerQuestion.contact_id == contact.id)
     )
+    # Replies not sent yet go too: nothing of the old conversation arrives afterwards.
+    await turn.session.execute(delete(OutgoingReply).where(OutgoingReply.contact_id == contact.id))
     for consent in await active_consents(turn.session, contact.id):
         consent.withdrawn_at = turn.now
     contact.name = None

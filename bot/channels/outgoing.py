@@ -13,17 +13,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from bot.channels.background import RetrySoon
 from handlers.types import Reply
 from handlers.units import owed_replies
 from storage.db import Sessions
+from storage.models import utcnow
 from storage.outgoing import forget_sent, still_owed
 
 log = logging.getLogger(__name__)
 
 # How often sent replies are deleted, at most; a crash in between only sends them again.
 FLUSH_SECONDS = 0.25
+# How long stopping waits for a delete under way.
+STOP_SECONDS = 5.0
+# Replies younger than this are not resent after a failure: their turn may still be
+# about to send them.
+STALE_AFTER = timedelta(seconds=30)
 
 Deliver = Callable[[str, list[Reply]], Awaitable[None]]
 Schedule = Callable[[str, list[Reply], int | None], Awaitable[None]]
@@ -36,52 +43,74 @@ class SentReplies:
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
         self._receipts: set[int] = set()
+        self._deleting: set[int] = set()
         self._task: asyncio.Task[None] | None = None
 
     def sent(self, receipt: int) -> None:
         self._receipts.add(receipt)
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush_soon())
+            self._task = asyncio.create_task(self._flush_while_any())
 
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
-        await self.flush()
+    def pending(self) -> set[int]:
+        """Receipts sent and not deleted yet: not to be sent again."""
+        return self._receipts | self._deleting
+
+    async def _flush_while_any(self) -> None:
+        while self._receipts:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self.flush()
 
     async def flush(self) -> None:
         receipts, self._receipts = self._receipts, set()
+        self._deleting |= receipts
         try:
             await forget_sent(self._sessions, receipts)
-        except Exception:
+        except BaseException as error:
             # Kept for the next flush; at worst they are sent again after a restart.
-            log.exception("could not delete %d sent replies", len(receipts))
             self._receipts |= receipts
+            if not isinstance(error, Exception):
+                raise
+            log.exception("could not delete %d sent replies", len(receipts))
+        finally:
+            self._deleting -= receipts
 
     async def stop(self) -> None:
+        """Delete what was sent, waiting for a delete under way rather than cutting it."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            _done, running = await asyncio.wait([self._task], timeout=STOP_SECONDS)
+            for task in running:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self._task = None
-        await self.flush()
+        if self._receipts:
+            await self.flush()
 
 
 class OwedReplies:
     """A channel's replies from their turn to the platform, none lost on the way.
 
     `schedule` is how the channel queues a turn's replies for sending in order per chat;
-    it ends up calling `send`.
+    it ends up calling `send`. `transient` tells a failure worth trying again later (the
+    platform unreachable) from one that will not pass (a message it refuses).
     """
 
     def __init__(
-        self, sessions: Sessions, channel: str, schedule: Schedule, resend_after: float
+        self,
+        sessions: Sessions,
+        channel: str,
+        schedule: Schedule,
+        transient: Callable[[BaseException], bool],
+        resend_after: float,
     ) -> None:
         self._sessions = sessions
         self._channel = channel
         self._schedule = schedule
+        self._transient = transient
         self._sent = SentReplies(sessions)
         # Receipts of stored replies queued or being sent now: not resent meanwhile.
         self._sending: set[int] = set()
-        self._retry = RetrySoon(self.resend, resend_after)
+        self._retry = RetrySoon(self._resend_stale, resend_after)
 
     def queued(self, receipt: int | None) -> None:
         """Note that these replies are on their way, so `resend` leaves them be."""
@@ -91,13 +120,17 @@ class OwedReplies:
     async def send(
         self, deliver: Deliver, chat: str, replies: list[Reply], receipt: int | None
     ) -> None:
-        """Deliver a turn's replies; once they are out, their stored copy goes. If they
-        could not be sent, the copy stays and is sent again later."""
+        """Deliver a turn's replies; once they are out, their stored copy goes. If the
+        platform could not be reached, the copy stays and is sent again later; if it
+        refused them, trying again cannot help, and the copy goes too."""
         try:
             await deliver(chat, replies)
-        except Exception:
+        except Exception as error:
             if receipt is not None:
-                self._retry.request()
+                if self._transient(error):
+                    self._retry.request()
+                else:
+                    self._sent.sent(receipt)
             raise
         finally:
             if receipt is not None:
@@ -105,10 +138,16 @@ class OwedReplies:
         if receipt is not None:
             self._sent.sent(receipt)
 
-    async def resend(self) -> None:
-        """Queue the replies still owed, oldest first."""
-        for row in await still_owed(self._sessions, self._channel, skip=set(self._sending)):
+    async def resend(self, written_before: datetime | None = None) -> None:
+        """Queue the replies still owed, oldest first (only those written before
+        `written_before`, when given), but for those on their way or just sent."""
+        skip = self._sending | self._sent.pending()
+        for row in await still_owed(self._sessions, self._channel, skip, written_before):
             await self._schedule(row.external_id, owed_replies(row.replies), row.receipt)
+
+    async def _resend_stale(self) -> None:
+        # Recent ones belong to turns whose sending is still ahead of them.
+        await self.resend(written_before=utcnow() - STALE_AFTER)
 
     async def stop_retrying(self) -> None:
         await self._retry.stop()

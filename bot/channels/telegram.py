@@ -40,7 +40,7 @@ from bot.channels.telegram_payloads import (
     without_contact_details,
 )
 from bot.channels.telegram_request import AiohttpRequest
-from bot.channels.telegram_send import TelegramSender, retry_after_seconds
+from bot.channels.telegram_send import TelegramSender, is_transient, retry_after_seconds
 from content.i18n import LANGUAGES, Catalogs
 from handlers.engine import Engine
 from handlers.types import Incoming, Reply
@@ -118,7 +118,7 @@ class TelegramChannel:
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._poller = Poller(self._poll, "telegram-poll")
         self._retry = RetrySoon(self._resume_pending, RETRY_SECONDS)
-        self._owed = OwedReplies(sessions, CHANNEL, self._schedule, RESEND_SECONDS)
+        self._owed = OwedReplies(sessions, CHANNEL, self._schedule, is_transient, RESEND_SECONDS)
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False

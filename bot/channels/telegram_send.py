@@ -39,7 +39,8 @@ def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
     return {"inline_keyboard": rows} if rows else None
 
 
-def _transient(error: BaseException) -> bool:
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed call may succeed when tried again (network, flood control)."""
     # BadRequest is a NetworkError subclass in PTB, but sending it again cannot help.
     return isinstance(error, RetryAfter | TimedOut | NetworkError) and not isinstance(
         error, BadRequest
@@ -114,7 +115,7 @@ class TelegramSender:
         # dropped after a few seconds.
         await with_retries(
             attempt,
-            transient=_transient,
+            transient=is_transient,
             retry_after=retry_after_seconds,
             attempts=SEND_ATTEMPTS,
             first_delay=SEND_FIRST_DELAY,

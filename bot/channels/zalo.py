@@ -84,7 +84,7 @@ class ZaloChannel:
         self._in_flight: set[int] = set()
         self._poller = Poller(self._poll, "zalo-poll")
         self._retry = RetrySoon(self.resume_pending, RETRY_SECONDS)
-        self._owed = OwedReplies(sessions, CHANNEL, self._schedule_owed, RESEND_SECONDS)
+        self._owed = OwedReplies(sessions, CHANNEL, self._schedule_owed, _transient, RESEND_SECONDS)
 
     def add_routes(self, app: web.Application) -> None:
         if self._webhook_secret:
@@ -267,6 +267,11 @@ class ZaloChannel:
 
         await with_retries(
             attempt,
-            transient=lambda error: isinstance(error, ZaloNetworkError | ZaloRateLimited),
+            transient=_transient,
             retry_after=lambda error: getattr(error, "retry_after", None),
         )
+
+
+def _transient(error: BaseException) -> bool:
+    """Whether a failed call may succeed when tried again (network, rate limit)."""
+    return isinstance(error, ZaloNetworkError | ZaloRateLimited)
