@@ -234,6 +234,16 @@ def webhook_service(
     return app, port
 
 
+async def stored_before_start(settings: Settings, update: dict[str, Any], clock: Clock) -> None:
+    """Store an update as a process that crashed before handling it would have."""
+    engine = create_engine(settings.database_url)
+    try:
+        key = str(update["update_id"])
+        await keep_inbound(create_sessions(engine), "telegram", key, update, clock())
+    finally:
+        await engine.dispose()
+
+
 def help_update(update_id: int) -> dict[str, Any]:
     """A raw Update: Lan sends /help."""
     return {
@@ -306,9 +316,7 @@ async def test_webhook_update_stranded_by_a_crash_is_answered_after_restart(
     settings: Settings, fake: FakeTelegramAPI, clock: Clock
 ) -> None:
     stranded = help_update(9001)
-    engine = create_engine(settings.database_url)
-    await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
-    await engine.dispose()
+    await stored_before_start(settings, stranded, clock)
     fake.add_user(USER, "Lan")
     app, _port = webhook_service(settings, fake, clock)
     await app.start(migrate=False)
@@ -365,11 +373,7 @@ async def test_polled_batch_stored_before_a_crash_is_handled_once_after_restart(
     fake.add_user(USER, "Lan")
     # Fetched and stored, never acknowledged: Telegram will hand it over again.
     update = fake.user_sends_text(USER, "/help")
-    engine = create_engine(settings.database_url)
-    await keep_inbound(
-        create_sessions(engine), "telegram", str(update["update_id"]), update, clock()
-    )
-    await engine.dispose()
+    await stored_before_start(settings, update, clock)
     app = ChungSuc(telegram_settings(settings, fake), clock=clock)
     await app.start(migrate=False)
     try:
@@ -417,9 +421,7 @@ async def test_updates_stored_before_a_restart_go_ahead_of_new_ones(
 ) -> None:
     stranded = help_update(9001)
     stranded["message"]["text"] = "/ngonngu"
-    engine = create_engine(settings.database_url)
-    await keep_inbound(create_sessions(engine), "telegram", "9001", stranded, clock())
-    await engine.dispose()
+    await stored_before_start(settings, stranded, clock)
     fake.add_user(USER, "Lan")
     app, port = webhook_service(settings, fake, clock)
     # Telegram takes its time to confirm the webhook, and meanwhile posts Lan's next
