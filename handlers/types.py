@@ -26,10 +26,19 @@ class Incoming:
     button: str | None = None
     name: str | None = None
     language_hint: str | None = None
+    # The platform's own reference to a photo the person sent.
     photo: str | None = None
-    # The person shared a phone contact. Only that it happened is passed on: no journey
-    # needs a phone number, so none is collected.
+    # The photo once the channel has stored it (EXIF stripped): the token of its media row.
+    media: str | None = None
+    # Something sent that is neither text nor a stored photo: "sticker", "voice",
+    # "video", "file", "other", or why a photo could not be kept: "too_large",
+    # "not_image", "unavailable".
+    attachment: str | None = None
+    # The person shared a phone contact.
     shared_contact: bool = False
+    # The person's own number, when the contact they shared is their own (Telegram's
+    # "share my phone" button). Only a journey that asked for it keeps it.
+    phone: str | None = None
     # The stored copy of the platform update, cleared when this turn commits.
     receipt: int | None = None
 
@@ -48,7 +57,10 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    # A platform photo reference or URL, or `media:<token>` for a stored photo.
     photo: str | None = None
+    # Offer the platform's "share my phone" button where it has one (Telegram).
+    request_phone: bool = False
     # What the reply answered, for the interaction log; channels ignore these.
     answer_id: str | None = None
     score: float | None = None

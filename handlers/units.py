@@ -84,6 +84,7 @@ def owed_row(
                 "buttons": [[button.id, button.label] for button in reply.buttons],
                 "photo": reply.photo,
                 "language": reply.language,
+                "request_phone": reply.request_phone,
             }
             for reply in replies
         ],
@@ -99,6 +100,7 @@ def owed_replies(stored: list[Any]) -> list[Reply]:
             tuple(Button(str(b[0]), str(b[1])) for b in item.get("buttons", [])),
             photo=item.get("photo"),
             language=str(item.get("language", "vi")),
+            request_phone=bool(item.get("request_phone", False)),
         )
         for item in stored
         if isinstance(item, dict)

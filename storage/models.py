@@ -103,6 +103,8 @@ class Consent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(32))
+    # What the consent is about when a purpose has several (a nomination's code).
+    subject: Mapped[str | None] = mapped_column(String(32))
     wording_version: Mapped[str] = mapped_column(String(16))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
@@ -251,3 +253,102 @@ class OutgoingReply(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     replies: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Media(Base):
+    """A stored photo: its file lives under the media folder by content hash, its EXIF
+    metadata stripped; `token` is the unguessable name it is served and referred to by."""
+
+    __tablename__ = "media"
+    __table_args__ = (Index("ix_media_nomination_id", "nomination_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token: Mapped[str] = mapped_column(String(48), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    # Who sent it; set when a journey takes it (the channel stores it before the turn).
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    nomination_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE")
+    )
+    # The platform's own reference (a Telegram file id), to send it again without upload.
+    platform_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FormDraft(Base):
+    """A half-filled form, one per contact and form, apart from the conversation slot so
+    that another journey or a notice never wipes it."""
+
+    __tablename__ = "form_drafts"
+    __table_args__ = (UniqueConstraint("contact_id", "form", name="uq_form_drafts_contact_form"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    form: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reminded_at: Mapped[datetime | None]
+
+
+class Nomination(Base):
+    """A model village, initiative or exemplary person put forward by a villager; its
+    status changes only through `handlers.lifecycle`."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        Index("ix_nominations_queue", "province", "status", "created_at"),
+        Index("ix_nominations_commune", "commune_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    province: Mapped[str] = mapped_column(String(32))
+    commune_code: Mapped[str] = mapped_column(String(16))
+    village: Mapped[str | None] = mapped_column(String(200))
+    former_place: Mapped[str | None] = mapped_column(String(200))
+    nominee: Mapped[str] = mapped_column(String(300))
+    achievements: Mapped[str] = mapped_column(Text)
+    # Union members may submit an initiative on behalf of their organisation.
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    nominator_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    nominator_name: Mapped[str | None] = mapped_column(String(200))
+    nominator_phone: Mapped[str | None] = mapped_column(String(20))
+    # Filed by a village head or officer for a villager without a phone, who agreed orally.
+    proxy_for_name: Mapped[str | None] = mapped_column(String(200))
+    proxy_for_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether the nominee agreed to be named publicly: yes, no or not_asked.
+    nominee_consent: Mapped[str] = mapped_column(String(12), default="not_asked")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NominationEvent(Base):
+    """One status change of a nomination: who, when, from what to what, and why."""
+
+    __tablename__ = "nomination_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE"), index=True
+    )
+    actor_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    actor_role: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
