@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | ask | db upgrade | invite`."""
+"""Command line: `python -m bot run | ask | areas | db upgrade | invite`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
 from bot.config import Settings, SettingsError, load_settings
 from bot.memory import settle_after_start
+from content.areas import Commune, load_areas
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
 from storage.audit import record_audit
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=LANGUAGES, default="vi")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("question", nargs="?", help="without it, read questions from stdin")
+    areas = commands.add_parser("areas", help="list a province's communes, or find one")
+    areas.add_argument("--province", help="a province slug (default: every province served)")
+    areas.add_argument("search", nargs="?", help="a name, today's or pre-2025, in any form")
     invite = commands.add_parser("invite", help="print a one-time code that grants a role")
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--area", help="the area the officer is responsible for, e.g. quang-tri")
@@ -164,6 +168,32 @@ def _stdin_item(line: str, province: str) -> tuple[str, str]:
     return line, province
 
 
+def run_areas(args: argparse.Namespace) -> int:
+    """Print communes: code, name, and the pre-2025 units merged into each."""
+    areas = load_areas()
+    if args.province and args.province not in areas.provinces():
+        known = ", ".join(areas.provinces())
+        print(f"unknown province {args.province!r} (known: {known})", file=sys.stderr)
+        return 2
+    slugs = [args.province] if args.province else areas.provinces()
+    found = 0
+    for slug in slugs:
+        communes = areas.search(args.search, slug) if args.search else areas.communes(slug)
+        if len(slugs) > 1 and communes:
+            print(f"# {slug}: {len(communes)}")
+        for commune in communes:
+            print(_commune_line(commune))
+        found += len(communes)
+    if args.search and not found:
+        print(f"no commune matches {args.search!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _commune_line(commune: Commune) -> str:
+    return f"{commune.code}  {commune.name}  (trước đây: {'; '.join(commune.former)})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -178,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "ask":
         return run_ask(settings, args)
+    if args.command == "areas":
+        return run_areas(args)
     if args.command == "run":
         return asyncio.run(serve(settings))
     elif args.command == "db":

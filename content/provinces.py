@@ -18,6 +18,9 @@ class Province:
     slug: str
     names: dict[str, str]
     aliases: tuple[str, ...]
+    # What a village is called there: "thon" (thôn, bản) in the centre and north, "ap"
+    # (ấp) in the south.
+    village: str = "thon"
 
     def name(self, language: str) -> str:
         """The province's name in `language`, Vietnamese when missing."""
@@ -29,6 +32,11 @@ def load_provinces(path: Path = PROVINCES_FILE) -> dict[str, Province]:
     """All provinces by slug, in file order."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {
-        item["slug"]: Province(item["slug"], dict(item["name"]), tuple(item.get("aliases", ())))
+        item["slug"]: Province(
+            item["slug"],
+            dict(item["name"]),
+            tuple(item.get("aliases", ())),
+            str(item.get("village", "thon")),
+        )
         for item in raw
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -57,6 +58,13 @@ class Journey:
     menu_order: int = 0
     help: Mapping[str, str] = field(default_factory=dict)
     officer_only: bool = False
+    # `/huy` (or "hủy") inside this journey: asks before discarding, where it has one.
+    on_cancel: Handler | None = None
+    # A photo, another attachment or a shared contact while the person is in this journey.
+    on_attachment: Handler | None = None
+    # A whole message matching one of these is handled there, in a flow or not (a
+    # receipt code typed anywhere).
+    patterns: tuple[tuple[re.Pattern[str], Handler], ...] = ()
 
 
 class Engine:
@@ -78,7 +86,11 @@ class Engine:
         self.deferred = deferred_channels
         self.journeys = {journey.name: journey for journey in journeys}
         self.commands: dict[str, Handler] = {}
+        self.patterns = [p for journey in self.journeys.values() for p in journey.patterns]
         for journey in self.journeys.values():
+            unknown = journey.entry_actions - set(journey.buttons)
+            if unknown:
+                raise ValueError(f"journey {journey.name} lists unknown entry actions {unknown}")
             for name, handler in journey.commands.items():
                 if name in self.commands:
                     raise ValueError(f"command /{name} is declared twice")
@@ -92,6 +104,11 @@ class Engine:
             (j for j in self.journeys.values() if officer or not j.officer_only),
             key=lambda j: j.menu_order,
         )
+
+    def has_step(self, journey: str, step: str) -> bool:
+        """Whether `journey` declares `step`: a flow may only wait where it can resume."""
+        declared = self.journeys.get(journey)
+        return declared is not None and step in declared.steps
 
     def commands_help(self, officer: bool = False) -> list[tuple[str, str]]:
         """(command, untranslated description) for the journeys this person may use."""
@@ -297,7 +314,19 @@ class Engine:
     async def _route(self, turn: Turn, text: str | None) -> list[Reply]:
         if turn.incoming.button is not None:
             return await self._route_button(turn, turn.incoming.button)
-        if turn.incoming.shared_contact:
+        current = self.journeys.get(turn.state.journey or "")
+        incoming = turn.incoming
+        if incoming.media or incoming.attachment or incoming.shared_contact:
+            if current is not None and current.on_attachment is not None:
+                return await current.on_attachment(turn)
+        if incoming.media or incoming.attachment:
+            return turn.menu_reply(
+                turn._(
+                    "Mình đã nhận được, nhưng chỉ đọc được chữ ở đây. Muốn gửi ảnh đề cử, "
+                    "gõ /decu nhé."
+                )
+            )
+        if incoming.shared_contact:
             return turn.menu_reply(
                 turn._(
                     "Cảm ơn bạn. Mình không cần số điện thoại nên không lưu lại. "
@@ -321,10 +350,18 @@ class Engine:
         if is_stop_word(text) and "huydangky" in self.commands:
             turn.finish()
             return await self.commands["huydangky"](turn)
-        step = self.journeys.get(turn.state.journey or "")
-        handler = step.steps.get(turn.state.step or "") if step else None
+        for pattern, pattern_handler in self.patterns:
+            found = pattern.fullmatch(text)
+            if found:
+                turn.args = found.group(0)
+                return await pattern_handler(turn)
+        handler = current.steps.get(turn.state.step or "") if current else None
         if handler is not None:
             return await handler(turn)
+        if current is not None and turn.state.step:
+            log.error(
+                "journey %s has no step %s; answering as free text", current.name, turn.state.step
+            )
         return await self.fallback(turn)
 
     def _typed_choice(self, turn: Turn, text: str) -> str | None:
@@ -345,6 +382,9 @@ class Engine:
     async def _route_command(self, turn: Turn, name: str, args: str) -> list[Reply]:
         turn.args = args.strip()
         if name in ("huy", "cancel"):
+            current = self.journeys.get(turn.state.journey or "")
+            if current is not None and current.on_cancel is not None:
+                return await current.on_cancel(turn)
             had_flow = turn.state.journey is not None
             turn.finish()
             message = (

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from content.i18n import N_
 from content.provinces import load_provinces
 from content.vietnamese import fold
+from handlers import nominate
 from handlers.ask import HANDOFF_PURPOSE
 from handlers.engine import Journey
 from handlers.language import LANGUAGE_NAMES
 from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent
-from storage.interactions import recent_interactions
-from storage.models import Consent, Interaction, OfficerQuestion, OutgoingReply
+from storage.models import Consent, Interaction
+from storage.personal_data import erase_personal_data, export_personal_data
 
 PURPOSE_LABELS = {
     ANNOUNCEMENTS: N_("nhận thông báo của phong trào"),
     HANDOFF_PURPOSE: N_("gửi câu hỏi của bạn cho cán bộ trả lời"),
+    nominate.DATA_PURPOSE: N_("xử lý thông tin đề cử"),
+    nominate.CONTACT_PURPOSE: N_("cán bộ liên hệ về đề cử"),
+    nominate.NOMINEE_PURPOSE: N_("người được đề cử đồng ý công khai tên, ảnh"),
+    nominate.PROXY_PURPOSE: N_("người nhờ điền giúp đã đồng ý"),
 }
+
+
+def consent_label(turn: Turn, consent: Consent) -> str:
+    """What a consent was for, in plain words, with the submission it concerns."""
+    label = turn._(PURPOSE_LABELS.get(consent.purpose, consent.purpose))
+    return f"{label} – {consent.subject}" if consent.subject else label
+
+
 ROLE_LABELS = {
     "citizen": N_("người dân"),
     "member": N_("đoàn viên, hội viên"),
@@ -54,10 +67,7 @@ async def show(turn: Turn) -> list[Reply]:
     if consents:
         lines.append(_("Bạn đã đồng ý:"))
         date = turn.translator.date
-        lines += [
-            "• " + _(PURPOSE_LABELS.get(c.purpose, c.purpose)) + f" ({date(c.granted_at)})"
-            for c in consents
-        ]
+        lines += [f"• {consent_label(turn, c)} ({date(c.granted_at)})" for c in consents]
     else:
         lines.append(_("Bạn chưa đồng ý cho mục đích nào."))
     buttons = [Button("data:download", _("Tải dữ liệu"))]
@@ -70,15 +80,6 @@ async def show(turn: Turn) -> list[Reply]:
 async def download(turn: Turn) -> list[Reply]:
     """Everything stored about the person, as JSON they can copy or save."""
     contact = turn.contact
-    consents = (
-        await turn.session.scalars(select(Consent).where(Consent.contact_id == contact.id))
-    ).all()
-    messages = await recent_interactions(turn.session, contact.id, limit=None)
-    questions = (
-        await turn.session.scalars(
-            select(OfficerQuestion).where(OfficerQuestion.contact_id == contact.id)
-        )
-    ).all()
     export = {
         "contact": {
             "channel": contact.channel,
@@ -91,22 +92,7 @@ async def download(turn: Turn) -> list[Reply]:
             "subscribed": contact.subscribed,
             "created_at": contact.created_at.isoformat(),
         },
-        "questions_to_officers": [
-            {"at": q.created_at.isoformat(), "question": q.text, "answer": q.answer}
-            for q in questions
-        ],
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "granted_at": c.granted_at.isoformat(),
-                "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
-            }
-            for c in consents
-        ],
-        "messages": [
-            {"at": m.at.isoformat(), "direction": m.direction, "text": m.text or m.button_id}
-            for m in messages
-        ],
+        **await export_personal_data(turn.session, contact.id),
     }
     body = json.dumps(export, ensure_ascii=False, indent=1)
     # The export is not logged again: that would copy every message once more.
@@ -119,15 +105,21 @@ async def choose_withdrawal(turn: Turn) -> list[Reply]:
     if not consents:
         return turn.menu_reply(_("Bạn chưa đồng ý cho mục đích nào."))
     buttons = tuple(
-        Button(f"data:unconsent:{c.purpose}", _(PURPOSE_LABELS.get(c.purpose, c.purpose)))
+        Button(
+            f"data:unconsent:{c.purpose}" + (f":{c.subject}" if c.subject else ""),
+            consent_label(turn, c),
+        )
         for c in consents
     )
     return [Reply(_("Bạn muốn rút lại đồng ý nào?"), buttons)]
 
 
 async def withdraw(turn: Turn) -> list[Reply]:
-    purpose = turn.args
-    await withdraw_consent(turn.session, turn.contact.id, purpose, turn.now)
+    purpose, _, subject = turn.args.partition(":")
+    if subject:
+        await nominate.withdraw_nomination_consent(turn, purpose, subject)
+    else:
+        await withdraw_consent(turn.session, turn.contact.id, purpose, turn.now)
     if purpose == ANNOUNCEMENTS:
         turn.contact.subscribed = False
     return turn.menu_reply(
@@ -161,12 +153,7 @@ async def erase(turn: Turn) -> list[Reply]:
     but its record kept, as evidence of what was agreed and when it ended. The bare
     identity row stays so the person can keep chatting; this exchange is not logged."""
     contact = turn.contact
-    await turn.session.execute(delete(Interaction).where(Interaction.contact_id == contact.id))
-    await turn.session.execute(
-        delete(OfficerQuestion).where(OfficerQuestion.contact_id == contact.id)
-    )
-    # Replies not sent yet go too: nothing of the old conversation arrives afterwards.
-    await turn.session.execute(delete(OutgoingReply).where(OutgoingReply.contact_id == contact.id))
+    await erase_personal_data(turn.session, contact.id)
     for consent in await active_consents(turn.session, contact.id):
         consent.withdrawn_at = turn.now
     contact.name = None

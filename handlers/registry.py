@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from handlers import ask, browse, inbox, language, my_data, officer, province, start, subscription
+from handlers import (
+    ask,
+    browse,
+    inbox,
+    language,
+    my_data,
+    nominate,
+    officer,
+    province,
+    start,
+    submissions,
+    subscription,
+)
 from handlers.engine import Engine, Journey
 from handlers.locks import KeyedLocks
 from handlers.types import Services
@@ -20,6 +32,8 @@ def journeys() -> list[Journey]:
         my_data.journey,
         officer.journey,
         inbox.journey,
+        nominate.journey,
+        submissions.journey,
     ]
 
 

@@ -83,6 +83,8 @@ class Guide(Protocol):
 
     def help_lines(self, translator: Translator, officer: bool) -> list[str]: ...
 
+    def has_step(self, journey: str, step: str) -> bool: ...
+
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
@@ -172,14 +174,22 @@ class Turn:
 
     def begin(self, journey: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Enter `journey` at `step`, replacing any flow in progress."""
+        self._check_step(journey, step)
         self.state.journey = journey
         self.state.step = step
         self.state.data = dict(data or {})
 
     def advance(self, step: str, **data: Any) -> None:
         """Move to `step` in the current journey, adding to its draft."""
+        self._check_step(self.state.journey or "", step)
         self.state.step = step
         self.state.data = {**self.state.data, **data}
+
+    def _check_step(self, journey: str, step: str) -> None:
+        # A step nobody declared would leave the person's next message to fall through
+        # to free text: fail loudly instead, in the first test that takes that path.
+        if self.guide is not None and not self.guide.has_step(journey, step):
+            raise ValueError(f"journey {journey!r} declares no step {step!r}")
 
     def finish(self) -> None:
         """Leave the current flow."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent
@@ -44,3 +44,40 @@ async def withdraw_consent(
             consent.withdrawn_at = at
             withdrawn = True
     return withdrawn
+
+
+async def grant_subject_consent(
+    session: AsyncSession,
+    contact_id: int,
+    purpose: str,
+    subject: str,
+    wording_version: str,
+    at: datetime,
+) -> Consent:
+    """Record consent to `purpose` for one `subject` (a nomination's code)."""
+    consent = Consent(
+        contact_id=contact_id,
+        purpose=purpose,
+        subject=subject,
+        wording_version=wording_version,
+        granted_at=at,
+    )
+    session.add(consent)
+    return consent
+
+
+async def withdraw_subject_consent(
+    session: AsyncSession, contact_id: int, purpose: str, subject: str, at: datetime
+) -> None:
+    """Withdraw consent to `purpose` for one `subject`."""
+    await session.execute(
+        update(Consent)
+        .where(
+            Consent.contact_id == contact_id,
+            Consent.purpose == purpose,
+            Consent.subject == subject,
+            Consent.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=at)
+        .execution_options(synchronize_session=False)
+    )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import handlers.engine as engine_module
 from bot.app import ChungSuc
 from bot.config import load_settings
-from handlers.engine import Engine
+from handlers.engine import Engine, Journey
 from handlers.errors import DomainError
 from handlers.types import Incoming, Reply, Turn
 from storage.inbound import keep_inbound_many, pending_inbound
@@ -62,8 +62,12 @@ async def echo_or_fail(turn: Turn) -> list[Reply]:
     return [Reply(f"echo {said}")]
 
 
+# The step the echo journey leaves people at, declared as every flow's steps must be.
+ECHO = Journey(name="echo", steps={"again": echo_or_fail})
+
+
 async def test_one_failing_turn_does_not_undo_the_others(app: ChungSuc) -> None:
-    engine = Engine(app.services, [], fallback=echo_or_fail)
+    engine = Engine(app.services, [ECHO], fallback=echo_or_fail)
     batch = [text("an", "one"), text("binh", "crash"), text("chi", "domain"), text("dung", "two")]
 
     answers = await engine.handle_many(batch)

@@ -35,6 +35,8 @@ async def test_menu_shows_only_built_journeys(chat: Chat) -> None:
     assert chat.button_ids() == [
         "ask:open",
         "browse:open",
+        "nominate:open",
+        "track:open",
         "subscribe:open",
         "data:open",
         "language:open",

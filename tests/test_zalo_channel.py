@@ -23,6 +23,7 @@ from storage.inbound import keep_inbound
 from storage.models import Contact, OutgoingReply
 from tests.chat import Chat
 from tests.conftest import Clock, health_once_degraded, unhandled_updates
+from tests.fakes.photos import media_beside
 from tests.fakes.zalo_api import SECRET_HEADER, FakeZaloAPI
 
 USER = "e4ea0f0c7b1d2a3c"
@@ -44,6 +45,7 @@ def zalo_settings(settings: Settings, fake: FakeZaloAPI, **extra: object) -> Set
         admins=settings.admins,
         zalo_bot_token=fake.token,
         zalo_base_url=fake.base_url,
+        media_dir=extra.pop("media_dir", media_beside(settings.database_url)),
         **extra,
     )
 
@@ -82,7 +84,7 @@ async def test_villager_walks_menu_by_numbers_and_asks_without_diacritics(
     menu = await mai.say("2")
     assert "Đã chọn tỉnh An Giang" in menu
     assert "1. ❓ Hỏi đáp" in menu
-    assert "Gõ 1, 2, 3, 4 hoặc 5 để chọn." in menu
+    assert "Gõ 1, 2, 3, 4, 5, 6 hoặc 7 để chọn." in menu
     assert "Bạn cứ gõ câu hỏi" in await mai.say("1")
     answer = await mai.say("ke hoach 861 ban hanh ngay nao")
     assert "19/12/2022" in answer and "📄 Theo" in answer
