@@ -11,9 +11,12 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChat
+from bot.channels.web_photos import MediaFiles
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloBotClient
 from bot.config import Settings
+from bot.drafts import DraftSweeper
+from bot.media import MediaPurge, MediaStore
 from bot.outbox import ChannelOutbox
 from content.i18n import Catalogs
 from content.kb import load_knowledge
@@ -61,10 +64,21 @@ class ChungSuc:
             locks=locks,
             deferred_channels=frozenset({"telegram", "zalo"}),
         )
-        self.web = WebChat(self.engine, self.sessions)
+        self.media = MediaStore(settings.media_dir, self.sessions, clock)
+        self.media_purge = MediaPurge(self.media)
+        self.drafts = DraftSweeper(
+            self.sessions,
+            self.outbox,
+            self.services.catalogs,
+            clock,
+            remove_files=self.media.remove_files,
+        )
+        self.web = WebChat(self.engine, self.sessions, self.media)
         self.outbox.register("web", self.web)
+        # Photo uploads read their own body, capped at about 5 MB (bot/channels/web_photos.py).
         self.http = web.Application(client_max_size=256 * 1024)
         self.web.add_routes(self.http)
+        MediaFiles(self.media, self.sessions).add_routes(self.http)
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token:
             self.telegram = TelegramChannel(
@@ -77,6 +91,7 @@ class ChungSuc:
                 webhook_url=settings.telegram_webhook_url,
                 webhook_secret=settings.telegram_webhook_secret,
                 send_rate=settings.telegram_send_rate,
+                media=self.media,
             )
             self.telegram.add_routes(self.http)
             self.outbox.register("telegram", self.telegram)
@@ -90,6 +105,8 @@ class ChungSuc:
                 webhook_secret=settings.zalo_webhook_secret,
                 webhook_url=settings.zalo_webhook_url,
                 send_rate=settings.zalo_send_rate,
+                media=self.media,
+                public_url=settings.public_url,
             )
             self.zalo.add_routes(self.http)
             self.outbox.register("zalo", self.zalo)
@@ -112,6 +129,8 @@ class ChungSuc:
         log.info("web chat on http://%s:%s/", self.settings.web_host, self.port)
         for channel in self.channels:
             await channel.start()
+        self.media_purge.start()
+        self.drafts.start()
 
     @property
     def channels(self) -> list[TelegramChannel | ZaloChannel]:
@@ -140,6 +159,8 @@ class ChungSuc:
         the database. HTTP goes first: a webhook update refused now is sent again by the
         platform later, whereas one accepted during shutdown could be lost."""
         self.web.close_streams()
+        await self.media_purge.stop()
+        await self.drafts.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

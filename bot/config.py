@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     admins: str = ""
     default_province: str = "quang-tri"
     log_level: str = "INFO"
+    public_url: str | None = None
+    media_dir: Path = Path("./var/media")
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +101,21 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("choose DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        # Links to stored photos are built as PUBLIC_URL + "/media/…": one form, so a
+        # trailing slash cannot double up and a typo cannot hand out broken links.
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("use the service's public address, e.g. https://chungsuc.example.vn")
+        if parts.query or parts.fragment:
+            raise ValueError("use an address without ? or #")
+        return value
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:

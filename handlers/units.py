@@ -18,8 +18,10 @@ MAX_WAVE = 200
 def _kind(incoming: Incoming, text: str | None) -> str:
     if incoming.button is not None:
         return "button"
-    if incoming.photo is not None:
+    if incoming.photo is not None or incoming.media is not None:
         return "photo"
+    if incoming.attachment is not None:
+        return "attachment"
     if incoming.shared_contact:
         return "contact"
     if text and text.startswith("/"):

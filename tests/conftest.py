@@ -114,8 +114,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(sqlite_url: str) -> Settings:
-    return load_settings(database_url=sqlite_url, web_port=0, admins="web:" + "a" * 24)
+def settings(sqlite_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        database_url=sqlite_url,
+        web_port=0,
+        admins="web:" + "a" * 24,
+        media_dir=tmp_path / "media",
+    )
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ import pytest
 from bot.channels.telegram_payloads import (
     ButtonTap,
     Membership,
+    PhotoFile,
     full_name,
+    photo_to_fetch,
     read_update,
     update_id,
     without_contact_details,
@@ -91,36 +93,118 @@ def test_photo_without_caption_has_no_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "attachment"),
     [
-        {"sticker": {"file_id": "CAACAg", "file_unique_id": "u", "type": "regular"}},
-        {"photo": "not a list"},
-        {"photo": [], "text": 12},
+        ({"sticker": {"file_id": "CAACAg", "file_unique_id": "u", "type": "regular"}}, "sticker"),
+        ({"voice": {"file_id": "AwACAg", "file_unique_id": "v", "duration": 3}}, "voice"),
+        ({"audio": {"file_id": "CQACAg", "file_unique_id": "a", "duration": 90}}, "voice"),
+        ({"video": {"file_id": "BAACAg", "file_unique_id": "w", "duration": 5}}, "video"),
+        ({"video_note": {"file_id": "DQACAg", "file_unique_id": "n", "length": 240}}, "video"),
+        (
+            {
+                "animation": {"file_id": "CgACAg", "file_unique_id": "g"},
+                "document": {"file_id": "CgACAg", "file_unique_id": "g", "mime_type": "image/gif"},
+            },
+            "video",
+        ),
+        ({"document": {"file_id": "BQACAg", "file_unique_id": "d", "mime_type": "x/pdf"}}, "file"),
+        ({"location": {"latitude": 16.7, "longitude": 107.1}}, "other"),
+        ({"photo": "not a list"}, "other"),
+        ({"photo": [], "text": 12}, "other"),
     ],
-    ids=["sticker", "photo-not-a-list", "no-photo-and-non-text"],
+    ids=[
+        "sticker",
+        "voice",
+        "audio",
+        "video",
+        "video-note",
+        "gif",
+        "document",
+        "location",
+        "photo-not-a-list",
+        "no-photo-and-non-text",
+    ],
 )
-def test_message_with_neither_text_nor_photo_has_empty_text(fields: JSONDict) -> None:
+def test_message_without_text_or_photo_says_what_it_carries(
+    fields: JSONDict, attachment: str
+) -> None:
     seen = read_update(message(**fields), receipt=None)
     assert isinstance(seen, Incoming)
-    assert (seen.text, seen.photo) == ("", None)
+    assert (seen.text, seen.photo, seen.attachment) == (None, None, attachment)
+
+
+def test_file_with_a_caption_keeps_the_caption() -> None:
+    document = {"file_id": "BQACAg", "file_unique_id": "d", "mime_type": "application/pdf"}
+    seen = read_update(message(document=document, caption="Biên bản họp thôn"), receipt=None)
+    assert isinstance(seen, Incoming)
+    assert (seen.text, seen.attachment) == ("Biên bản họp thôn", "file")
+
+
+def test_image_sent_as_a_file_is_a_photo() -> None:
+    document = {
+        "file_id": "BQACAgimage",
+        "file_unique_id": "i",
+        "mime_type": "image/jpeg",
+        "file_size": 800_000,
+    }
+    seen = read_update(message(document=document), receipt=None)
+    assert isinstance(seen, Incoming)
+    assert (seen.photo, seen.attachment) == ("BQACAgimage", None)
+    assert photo_to_fetch(message(document=document)) == PhotoFile("BQACAgimage", 800_000)
+
+
+def test_photo_over_5_mb_is_refused_without_fetching() -> None:
+    sizes = [{**PHOTO[-1], "file_size": 20 * 1024 * 1024}]
+    seen = read_update(message(photo=sizes), receipt=None)
+    assert isinstance(seen, Incoming)
+    assert (seen.photo, seen.attachment) == ("AgACAglarge", "too_large")
+    assert photo_to_fetch(message(photo=sizes)) is None
+    assert photo_to_fetch(message(photo=PHOTO)) == PhotoFile("AgACAglarge", None)
+    assert photo_to_fetch(message(text="xin chào")) is None
 
 
 SHARED = {"contact": {"phone_number": "+84901234567", "first_name": "Lan", "user_id": LAN_ID}}
+SOMEONE_ELSE = {
+    "contact": {
+        "phone_number": "+84907654321",
+        "first_name": "Hùng",
+        "user_id": 5550999,
+        "vcard": "BEGIN:VCARD\nTEL:+84907654321\nEND:VCARD",
+    }
+}
 
 
-def test_shared_contact_is_passed_on_without_the_number() -> None:
+def test_own_shared_contact_gives_the_number() -> None:
     seen = read_update(message(**SHARED), receipt=3)
     assert isinstance(seen, Incoming)
     assert seen.shared_contact and seen.text is None and seen.receipt == 3
-    assert "+84901234567" not in repr(seen)
+    assert seen.phone == "+84901234567"
 
 
-def test_shared_contact_is_stored_without_its_details() -> None:
-    update = message(**SHARED)
+@pytest.mark.parametrize(
+    "contact",
+    [
+        SOMEONE_ELSE["contact"],
+        {"phone_number": "+84907654321", "first_name": "Hùng"},
+        {"phone_number": "+84907654321", "first_name": "Hùng", "user_id": str(LAN_ID)},
+    ],
+    ids=["another-user", "not-on-telegram", "id-not-a-number"],
+)
+def test_someone_elses_contact_gives_no_number(contact: JSONDict) -> None:
+    seen = read_update(message(contact=contact), receipt=3)
+    assert isinstance(seen, Incoming)
+    assert seen.shared_contact and seen.phone is None
+    assert "84907654321" not in repr(seen)
+
+
+def test_shared_contact_is_stored_with_the_own_number_only() -> None:
+    own = without_contact_details(message(**SHARED))
+    assert own["message"]["contact"] == {"phone_number": "+84901234567", "user_id": LAN_ID}
+    assert read_update(own, receipt=None) == read_update(message(**SHARED), receipt=None)
+    update = message(**SOMEONE_ELSE)
     stored = without_contact_details(update)
-    assert "84901234567" not in json.dumps(stored)
+    assert "84907654321" not in json.dumps(stored) and "VCARD" not in json.dumps(stored)
     assert stored["update_id"] == update["update_id"]
-    assert isinstance(read_update(stored, receipt=None), Incoming)
     assert read_update(stored, receipt=None) == read_update(update, receipt=None)
     plain = message(text="xin chào")
     assert without_contact_details(plain) is plain
@@ -236,8 +320,9 @@ def test_full_name_joins_first_and_last_name(user: JSONDict, expected: str | Non
 
 
 def test_contact_in_a_quoted_message_is_not_stored_either() -> None:
+    # Even the sender's own: a quoted contact is not the answer to a question.
     update = message(text="số này nè", reply_to_message={"message_id": 1, **SHARED})
-    update["message"]["external_reply"] = {"origin": {"type": "hidden_user"}, **SHARED}
+    update["message"]["external_reply"] = {"origin": {"type": "hidden_user"}, **SOMEONE_ELSE}
     stored = without_contact_details(update)
-    assert "84901234567" not in json.dumps(stored)
+    assert "84901234567" not in json.dumps(stored) and "84907654321" not in json.dumps(stored)
     assert stored["message"]["text"] == "số này nè"

@@ -121,6 +121,10 @@ class OrderedSends:
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._done(key, done))
 
+    def busy(self, key: Hashable) -> bool:
+        """Whether `key` has work scheduled that has not finished."""
+        return key in self._last
+
     async def _after(
         self, previous: asyncio.Task[None] | None, send: Callable[[], Awaitable[None]]
     ) -> None:

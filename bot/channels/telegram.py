@@ -35,12 +35,17 @@ from bot.channels.telegram_payloads import (
     ButtonTap,
     JSONDict,
     Membership,
+    PhotoFile,
+    chat_of,
+    photo_to_fetch,
     read_update,
     update_id,
     without_contact_details,
 )
+from bot.channels.telegram_photos import PhotoIntake
 from bot.channels.telegram_request import AiohttpRequest
 from bot.channels.telegram_send import TelegramSender, is_transient, retry_after_seconds
+from bot.media import MediaStore
 from content.i18n import LANGUAGES, Catalogs
 from handlers.engine import Engine
 from handlers.types import Incoming, Reply
@@ -64,10 +69,12 @@ RETRY_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Received:
-    """An update as stored: the receipt marks it handled when its turn commits."""
+    """An update as stored: the receipt marks it handled when its turn commits.
+    `incoming` is its turn once its photo has been fetched."""
 
     payload: JSONDict
     receipt: int
+    incoming: Incoming | None = None
 
 
 class TelegramChannel:
@@ -90,6 +97,7 @@ class TelegramChannel:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         send_rate: float = 25.0,
+        media: MediaStore | None = None,
     ) -> None:
         # PTB 22 warns on every RetryAfter unless its durations are timedeltas; opting in
         # keeps flood-control handling quiet and exact.
@@ -111,8 +119,11 @@ class TelegramChannel:
         self._batches: UpdateBatches[Received] = UpdateBatches(
             self._handle_batch, name="telegram-updates"
         )
-        self._sender = TelegramSender(self.bot, sessions, send_rate)
+        self._sender = TelegramSender(self.bot, sessions, send_rate, media)
         self._sends = OrderedSends()
+        self._photos = PhotoIntake(self.bot, media) if media is not None else None
+        # Per chat: a photo being fetched, and that person's later updates behind it.
+        self._intake = OrderedSends()
         # Receipts queued and not handled yet, so a resumed start does not queue them twice.
         self._in_flight: set[int] = set()
         self._side_tasks: set[asyncio.Task[None]] = set()
@@ -177,6 +188,8 @@ class TelegramChannel:
         await self._retry.stop()
         await self._owed.stop_retrying()
         await self._poller.stop()
+        # A photo still downloading is dropped: its update stays stored for the next start.
+        await self._intake.drain(STOP_SECONDS)
         await self._batches.stop(STOP_SECONDS)
         await self._sends.drain(STOP_SECONDS)
         await self._owed.stop()
@@ -227,7 +240,23 @@ class TelegramChannel:
 
     async def _queue(self, payload: JSONDict, receipt: int) -> None:
         self._in_flight.add(receipt)
-        await self._batches.put(Received(payload, receipt))
+        received = Received(payload, receipt)
+        chat = chat_of(payload)
+        photo = photo_to_fetch(payload) if self._photos is not None else None
+        if chat is not None and (photo is not None or self._intake.busy(chat)):
+            await self._intake.send(chat, partial(self._take_in, received, photo))
+        else:
+            await self._batches.put(received)
+
+    async def _take_in(self, received: Received, photo: PhotoFile | None) -> None:
+        """Fetch and store the update's photo (if it has one: the person's later updates
+        wait behind it here), then queue it for its turn."""
+        if photo is not None and self._photos is not None:
+            seen = read_update(received.payload, received.receipt)
+            if isinstance(seen, Incoming):
+                taken = await self._photos.take(seen, photo)
+                received = Received(received.payload, received.receipt, taken)
+        await self._batches.put(received)
 
     async def _poll(self) -> None:
         """Long polling. Telegram forgets updates once the next call acknowledges them
@@ -293,7 +322,7 @@ class TelegramChannel:
         other: list[int] = []
         try:
             for received in batch:
-                seen = read_update(received.payload, received.receipt)
+                seen = received.incoming or read_update(received.payload, received.receipt)
                 if isinstance(seen, ButtonTap):
                     # Answered at once, so the button stops spinning.
                     self._side_task(self._answer(seen.query_id))

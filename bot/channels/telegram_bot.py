@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 
 JSONDict = dict[str, Any]
@@ -44,10 +44,10 @@ class ChannelBot(Bot):
         *,
         parse_mode: ParseMode | None = None,
         reply_markup: JSONDict | None = None,
-    ) -> None:
+    ) -> int | None:
         """sendMessage, without building a `Message` from the answer; `reply_markup` is
-        the markup's JSON."""
-        await self._post(
+        the markup's JSON. Returns the sent message's id."""
+        result = await self._post(
             "sendMessage",
             {
                 "chat_id": chat_id,
@@ -56,19 +56,32 @@ class ChannelBot(Bot):
                 "reply_markup": reply_markup,
             },
         )
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return message_id if isinstance(message_id, int) else None
+
+    async def set_inline_keyboard(
+        self, chat_id: int, message_id: int, reply_markup: JSONDict
+    ) -> None:
+        """editMessageReplyMarkup: put an inline keyboard on a message already sent."""
+        await self._post(
+            "editMessageReplyMarkup",
+            {"chat_id": chat_id, "message_id": message_id, "reply_markup": reply_markup},
+        )
 
     async def send_photo_by_id(
         self,
         chat_id: int,
-        photo: str,
+        photo: str | InputFile,
         *,
         caption: str | None = None,
         parse_mode: ParseMode | None = None,
         reply_markup: JSONDict | None = None,
-    ) -> None:
-        """sendPhoto of a photo Telegram already has (its file id or an URL), with the
-        caption and keyboard as JSON, without building a `Message` from the answer."""
-        await self._post(
+    ) -> str | None:
+        """sendPhoto of a photo Telegram already has (its file id or an URL), or of one
+        uploaded (an InputFile, sent as multipart), with the caption and keyboard as JSON,
+        without building a `Message` from the answer. Returns the file id Telegram gave
+        the photo's largest size, to send it again without uploading."""
+        result = await self._post(
             "sendPhoto",
             {
                 "chat_id": chat_id,
@@ -78,3 +91,8 @@ class ChannelBot(Bot):
                 "reply_markup": reply_markup,
             },
         )
+        sizes = result.get("photo") if isinstance(result, dict) else None
+        if isinstance(sizes, list) and sizes and isinstance(sizes[-1], dict):
+            file_id = sizes[-1].get("file_id")
+            return file_id if isinstance(file_id, str) else None
+        return None

@@ -1,14 +1,18 @@
 """Replies out to Telegram: split, escaped, with their keyboard, at Telegram's pace, and
-retried through flood limits and outages."""
+retried through flood limits and outages; stored photos by the file id Telegram gave them
+or uploaded, and the "share my phone" keyboard where a reply asks for the number."""
 
 from __future__ import annotations
 
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TypeVar
 
+from telegram import InputFile
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -16,9 +20,12 @@ from bot.channels.delivery import RateLimiter, with_retries
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import CHANNEL, JSONDict
 from bot.channels.text import split_text
+from bot.media import MediaStore
 from handlers.types import Button, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.media import media_by_token, set_platform_ref
+from storage.models import Media
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,17 @@ CALLBACK_DATA_BYTES = 64
 # Tries per message: with the backoff, about two minutes of Telegram being unreachable.
 SEND_ATTEMPTS = 9
 SEND_FIRST_DELAY = 0.5
+MEDIA_PREFIX = "media:"
+# The "share my phone" button, and the line that carries it when the reply's own
+# message already has inline buttons (a message has one keyboard).
+PHONE_BUTTON = {"vi": "📱 Gửi số điện thoại của tôi", "en": "📱 Share my phone number"}
+PHONE_HINT = {
+    "vi": "Hoặc bấm nút bên dưới để gửi số điện thoại của bạn.",
+    "en": "Or tap the button below to share your phone number.",
+}
+REMOVE_KEYBOARD: JSONDict = {"remove_keyboard": True}
+
+T = TypeVar("T")
 
 
 def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
@@ -37,6 +55,17 @@ def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
         if len(b.id.encode()) <= CALLBACK_DATA_BYTES
     ]
     return {"inline_keyboard": rows} if rows else None
+
+
+def phone_keyboard(language: str) -> JSONDict:
+    """A reply keyboard with the one button that shares the person's own contact;
+    it hides once used."""
+    label = PHONE_BUTTON.get(language, PHONE_BUTTON["vi"])
+    return {
+        "keyboard": [[{"text": label, "request_contact": True}]],
+        "one_time_keyboard": True,
+        "resize_keyboard": True,
+    }
 
 
 def is_transient(error: BaseException) -> bool:
@@ -55,65 +84,201 @@ def retry_after_seconds(error: BaseException) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+@dataclass
+class Outgoing:
+    """One Bot API message: text, or a photo with an optional caption, and its markup."""
+
+    text: str | None
+    photo: str | InputFile | None = None
+    markup: JSONDict | None = None
+    # The stored photo `photo` is the upload or the Telegram file id of.
+    stored: Media | None = None
+    # Inline buttons put on the message once sent, its own markup taking the "share my
+    # phone" keyboard away (a message carries one markup).
+    then_inline: JSONDict | None = None
+
+
 class TelegramSender:
     """Sends replies to chats at the configured pace; a chat that blocked the bot is
     marked unreachable."""
 
-    def __init__(self, bot: ChannelBot, sessions: Sessions, send_rate: float) -> None:
+    def __init__(
+        self,
+        bot: ChannelBot,
+        sessions: Sessions,
+        send_rate: float,
+        media: MediaStore | None = None,
+    ) -> None:
         self._bot = bot
         self._sessions = sessions
         self._limiter = RateLimiter(send_rate)
+        self._media = media
+        # Chats shown the "share my phone" keyboard: the next message that can carry it
+        # takes the keyboard away, so it does not linger once the question is past.
+        self._phone_asked: set[int] = set()
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order: long text split on paragraphs, the keyboard on the last
         piece, user-supplied text escaped for HTML; a photo with its text as the caption
-        when it fits."""
-        bot = self._bot
+        when it fits (a stored one by its Telegram file id, or uploaded); the "share my
+        phone" keyboard where a reply asks for the number."""
         chat_id = int(external_id)
         try:
-            for reply in replies:
-                text = html.escape(reply.text, quote=False)
-                if reply.photo and len(text) <= MessageLimit.CAPTION_LENGTH:
-                    # One message, as a person would send it: the photo, its words under
-                    # it, the buttons under those.
-                    send_photo = partial(
-                        bot.send_photo_by_id,
-                        chat_id,
-                        reply.photo,
-                        caption=text or None,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard(reply.buttons),
-                    )
-                    await self._send(send_photo)
-                    continue
-                if reply.photo:
-                    # Too many words for a caption: the photo first, then the text.
-                    await self._send(partial(bot.send_photo_by_id, chat_id, reply.photo))
-                pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
-                for number, piece in enumerate(pieces, start=1):
-                    markup = keyboard(reply.buttons) if number == len(pieces) else None
-                    send = partial(
-                        bot.send_text,
-                        chat_id,
-                        piece,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    )
-                    await self._send(send)
+            messages = [m for reply in replies for m in await self._messages(reply)]
+            asks_phone = any(reply.request_phone for reply in replies)
+            if chat_id in self._phone_asked and not asks_phone:
+                self._take_keyboard_away(messages)
+                self._phone_asked.discard(chat_id)
+            for message in messages:
+                await self._send_one(chat_id, message)
+            if asks_phone:
+                self._phone_asked.add(chat_id)
         except Forbidden:
             async with self._sessions.begin() as session:
                 await set_reachable(session, CHANNEL, external_id, reachable=False)
             log.info("telegram:%s blocked the bot; marked", external_id)
 
-    async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
-        async def attempt() -> None:
+    @staticmethod
+    def _take_keyboard_away(messages: list[Outgoing]) -> None:
+        """Put the removal of the "share my phone" keyboard on the first message without
+        a keyboard of its own; failing that, on the first text, whose inline buttons are
+        then added by an edit."""
+        free = next((m for m in messages if m.markup is None), None)
+        if free is not None:
+            free.markup = REMOVE_KEYBOARD
+            return
+        text = next((m for m in messages if m.photo is None), None)
+        if text is not None:
+            text.then_inline, text.markup = text.markup, REMOVE_KEYBOARD
+
+    async def _messages(self, reply: Reply) -> list[Outgoing]:
+        text = html.escape(reply.text, quote=False)
+        inline = keyboard(reply.buttons)
+        photo = await self._photo(reply.photo)
+        messages: list[Outgoing] = []
+        if photo is not None and len(text) <= MessageLimit.CAPTION_LENGTH:
+            # One message, as a person would send it: the photo, its words under it, the
+            # buttons under those.
+            photo.text, photo.markup = text or None, inline
+            messages.append(photo)
+        else:
+            if photo is not None:
+                # Too many words for a caption: the photo first, then the text.
+                messages.append(photo)
+            pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
+            messages += [Outgoing(piece) for piece in pieces]
+            if pieces:
+                messages[-1].markup = inline
+        if reply.request_phone:
+            language = reply.language if reply.language in PHONE_HINT else "vi"
+            if messages and messages[-1].markup is None:
+                messages[-1].markup = phone_keyboard(language)
+            else:
+                messages.append(Outgoing(PHONE_HINT[language], markup=phone_keyboard(language)))
+        return messages
+
+    async def _photo(self, ref: str | None) -> Outgoing | None:
+        """The photo message for `Reply.photo`: a platform reference as it is, a stored
+        photo by the file id Telegram gave it or else uploaded; None when there is no
+        photo, or the stored one is gone (the text goes alone)."""
+        if not ref:
+            return None
+        if not ref.startswith(MEDIA_PREFIX):
+            return Outgoing(None, ref)
+        if self._media is None:
+            return None
+        try:
+            async with self._sessions() as session:
+                media = await media_by_token(session, ref.removeprefix(MEDIA_PREFIX))
+        except Exception:
+            # The database away for a moment: the words matter more than the picture.
+            log.exception("could not look up a stored photo; sent without it")
+            return None
+        if media is None:
+            log.warning("a reply names a stored photo that is gone; sent without it")
+            return None
+        if media.platform_ref:
+            return Outgoing(None, media.platform_ref, stored=media)
+        upload = await self._upload(media)
+        if upload is None:
+            return None
+        return Outgoing(None, upload, stored=media)
+
+    async def _upload(self, media: Media) -> InputFile | None:
+        store = self._media
+        data = await store.read(media) if store is not None else None
+        if store is None or data is None:
+            log.warning("the file of a stored photo is missing; sent without it")
+            return None
+        return InputFile(data, filename=f"photo{store.path_for(media).suffix}")
+
+    async def _send_one(self, chat_id: int, message: Outgoing) -> None:
+        bot = self._bot
+        if message.photo is None:
+            send_text = partial(
+                bot.send_text,
+                chat_id,
+                message.text or "",
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.markup,
+            )
+            message_id = await self._send(send_text)
+            if message.then_inline is not None and message_id is not None:
+                await self._add_inline(chat_id, message_id, message)
+            return
+
+        def send_photo(photo: str | InputFile) -> Callable[[], Awaitable[str | None]]:
+            return partial(
+                bot.send_photo_by_id,
+                chat_id,
+                photo,
+                caption=message.text,
+                parse_mode=ParseMode.HTML if message.text else None,
+                reply_markup=message.markup,
+            )
+
+        photo: str | InputFile = message.photo
+        try:
+            file_id = await self._send(send_photo(photo))
+        except BadRequest:
+            stored = message.stored if isinstance(photo, str) else None
+            upload = await self._upload(stored) if stored is not None else None
+            if upload is None:
+                raise
+            # The file id was another bot's (the token changed since): upload instead.
+            photo = upload
+            file_id = await self._send(send_photo(photo))
+        if message.stored is not None and isinstance(photo, InputFile) and file_id:
+            async with self._sessions.begin() as session:
+                await set_platform_ref(session, message.stored.token, file_id)
+
+    async def _add_inline(self, chat_id: int, message_id: int, message: Outgoing) -> None:
+        markup = message.then_inline
+        if markup is None:
+            return
+        try:
+            await self._send(partial(self._bot.set_inline_keyboard, chat_id, message_id, markup))
+        except BadRequest as error:
+            # The buttons must reach the person: the words again, with them.
+            log.warning("could not add buttons to a sent message (%s); sent again", error)
+            again = partial(
+                self._bot.send_text,
+                chat_id,
+                message.text or "",
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            await self._send(again)
+
+    async def _send(self, call: Callable[[], Awaitable[T]]) -> T:
+        async def attempt() -> T:
             await self._limiter.acquire()
-            await call()
+            return await call()
 
         # Sends run in the background, so a reply can wait out a Telegram outage of a
         # couple of minutes (the backoff reaches 30 s between tries) instead of being
         # dropped after a few seconds.
-        await with_retries(
+        return await with_retries(
             attempt,
             transient=is_transient,
             retry_after=retry_after_seconds,

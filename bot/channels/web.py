@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.web_photos import UploadTooLarge, media_link, read_upload
+from bot.media import MediaStore
 from handlers.engine import Engine
 from handlers.types import Incoming, Reply
 from storage.contacts import find_contact
@@ -34,7 +36,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "buttons": [{"id": b.id, "label": b.label} for b in reply.buttons],
     }
     if reply.photo:
-        data["photo"] = reply.photo
+        # A stored photo by its path on this server: the page works without PUBLIC_URL.
+        data["photo"] = media_link(reply.photo)
     return data
 
 
@@ -54,9 +57,10 @@ def _bad_request(message: str) -> web.Response:
 class WebChat:
     """The web chat channel; also a Deliverer for the outbox."""
 
-    def __init__(self, engine: Engine, sessions: Sessions) -> None:
+    def __init__(self, engine: Engine, sessions: Sessions, media: MediaStore | None = None) -> None:
         self._engine = engine
         self._sessions = sessions
+        self._media = media
         self._wakeups: dict[str, set[asyncio.Event]] = {}
         self._closing = False
         self._page = PAGE.read_bytes()
@@ -65,6 +69,8 @@ class WebChat:
         app.router.add_get("/", self.page)
         app.router.add_get("/favicon.ico", self.no_icon)
         app.router.add_post("/api/chat/messages", self.post_message)
+        if self._media is not None:
+            app.router.add_post("/api/chat/photo", self.post_photo)
         app.router.add_get("/api/chat/events", self.events)
         app.router.add_get("/api/chat/history", self.history)
         app.on_shutdown.append(self._on_shutdown)
@@ -77,7 +83,7 @@ class WebChat:
             headers={
                 "Cache-Control": "no-cache",
                 "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-                "script-src 'unsafe-inline'; img-src 'self' data: https:",
+                "script-src 'unsafe-inline'; img-src 'self' data: blob: https:",
             },
         )
 
@@ -103,6 +109,31 @@ class WebChat:
             incoming = Incoming(CHANNEL, session_id, text=text)
         else:
             return _bad_request("Send either text or button.")
+        return await self._answer(incoming)
+
+    async def post_photo(self, request: web.Request) -> web.Response:
+        """A photo from the page (multipart: `session_id`, `photo`), stored and handed to
+        the engine like a message; answered like `post_message`."""
+        if self._media is None:
+            raise web.HTTPNotFound()
+        try:
+            upload = await read_upload(request)
+        except UploadTooLarge:
+            return web.json_response({"error": "The photo is larger than 5 MB."}, status=413)
+        except (ValueError, AssertionError):
+            # Not multipart at all, or broken framing.
+            return _bad_request("Send multipart/form-data with session_id and photo.")
+        session_id = upload.session_id
+        if session_id is None or not SESSION_ID.match(session_id):
+            return _bad_request("session_id must be 22-128 URL-safe characters.")
+        if upload.photo is None:
+            return _bad_request("Send the photo as the photo field.")
+        kept = await self._media.keep(upload.photo)
+        incoming = Incoming(CHANNEL, session_id, media=kept.token, attachment=kept.problem)
+        return await self._answer(incoming)
+
+    async def _answer(self, incoming: Incoming) -> web.Response:
+        """Run one message through the engine and answer with its replies."""
         replies = await self._engine.handle(incoming)
         if not replies:
             # Not handled: the database is away. The page says so and the person can

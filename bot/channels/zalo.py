@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 
 from aiohttp import web
@@ -23,11 +23,16 @@ from bot.channels.delivery import (
 )
 from bot.channels.outgoing import OwedReplies
 from bot.channels.text import split_text
+from bot.channels.web_photos import media_link
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
+    EVENT_STICKER,
     EVENT_TEXT,
+    EVENT_VOICE,
     MAX_TEXT_LENGTH,
     ZaloBotClient,
+    ZaloError,
+    ZaloFileTooLarge,
     ZaloForbidden,
     ZaloNetworkError,
     ZaloRateLimited,
@@ -35,6 +40,7 @@ from bot.channels.zalo_client import (
     ZaloUpdate,
     parse_update,
 )
+from bot.media import MAX_BYTES, TOO_LARGE, MediaStore
 from content.i18n import Catalogs
 from handlers.engine import Engine
 from handlers.locks import KeyedLocks
@@ -55,6 +61,8 @@ RETRY_SECONDS = 5.0
 # After replies could not be sent, how long until they are tried again.
 RESEND_SECONDS = 60.0
 MAX_BACKOFF = 30.0
+# What an event other than text or an image carries, as `Incoming.attachment` names it.
+ATTACHMENTS = {EVENT_STICKER: "sticker", EVENT_VOICE: "voice"}
 
 
 class ZaloChannel:
@@ -70,8 +78,13 @@ class ZaloChannel:
         webhook_secret: str | None = None,
         webhook_url: str | None = None,
         send_rate: float = 20.0,
+        media: MediaStore | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.client = client
+        self._media = media
+        # Zalo sends photos only by URL: a stored one needs the service's public address.
+        self._public_url = public_url
         self._engine = engine
         self._sessions = sessions
         self._catalogs = catalogs
@@ -191,14 +204,7 @@ class ZaloChannel:
 
     async def _handle(self, update: ZaloUpdate, receipt: int | None) -> None:
         async with self._order.get((CHANNEL, update.chat_id)):
-            incoming = Incoming(
-                CHANNEL,
-                update.chat_id,
-                text=update.text if update.event_name in (EVENT_TEXT, EVENT_IMAGE) else None,
-                name=update.user_name,
-                photo=update.photo_url if update.event_name == EVENT_IMAGE else None,
-                receipt=receipt,
-            )
+            incoming = await self._take_in(_incoming(update, receipt), update)
             replies = await self._engine.handle(incoming)
             if not replies:
                 # Not handled: the database was away. Still stored, so queued again soon
@@ -208,6 +214,26 @@ class ZaloChannel:
                 return
             self._owed.queued(receipt)
             await self._send_owed(update.chat_id, replies, receipt)
+
+    async def _take_in(self, incoming: Incoming, update: ZaloUpdate) -> Incoming:
+        """Download and store the image of an image event, before its turn (which runs
+        in a transaction, with no network inside). Only this person's turn waits."""
+        if self._media is None or update.event_name != EVENT_IMAGE:
+            return incoming
+        if not update.photo_url:
+            return replace(incoming, attachment="unavailable")
+        try:
+            data = await self.client.download(update.photo_url, MAX_BYTES)
+            kept = await self._media.keep(data)
+        except ZaloFileTooLarge:
+            return replace(incoming, attachment=TOO_LARGE)
+        except ZaloError as error:
+            log.warning("could not fetch a photo sent on Zalo: %s", error)
+            return replace(incoming, attachment="unavailable")
+        except Exception:
+            log.exception("could not keep a photo sent on Zalo")
+            return replace(incoming, attachment="unavailable")
+        return replace(incoming, media=kept.token, attachment=kept.problem)
 
     async def _send_owed(self, chat: str, replies: list[Reply], receipt: int | None) -> None:
         try:
@@ -249,9 +275,10 @@ class ZaloChannel:
         for reply in replies:
             text = numbered_menu(reply.text, reply.buttons, number, self._catalogs, reply.language)
             number += len(reply.buttons)
+            photo = self._photo_url(reply.photo)
             try:
-                if reply.photo:
-                    await self._send(partial(self.client.send_photo, external_id, reply.photo))
+                if photo:
+                    await self._send(partial(self.client.send_photo, external_id, photo))
                 for chunk in split_text(text, MAX_TEXT_LENGTH):
                     await self._send(partial(self.client.send_message, external_id, chunk))
             except ZaloForbidden:
@@ -259,6 +286,13 @@ class ZaloChannel:
                     await set_reachable(session, CHANNEL, external_id, reachable=False)
                 log.info("zalo:%s can no longer be reached; marked blocked", external_id)
                 return
+
+    def _photo_url(self, ref: str | None) -> str | None:
+        """The URL Zalo fetches a reply's photo from; None for a stored photo when
+        PUBLIC_URL is unset (the text goes alone)."""
+        if ref and ref.startswith("media:"):
+            return media_link(ref, self._public_url) if self._public_url else None
+        return ref
 
     async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
         async def attempt() -> None:
@@ -270,6 +304,24 @@ class ZaloChannel:
             transient=_transient,
             retry_after=lambda error: getattr(error, "retry_after", None),
         )
+
+
+def _incoming(update: ZaloUpdate, receipt: int | None) -> Incoming:
+    """The engine's view of a Zalo event."""
+    image = update.event_name == EVENT_IMAGE
+    text = update.text if update.event_name in (EVENT_TEXT, EVENT_IMAGE) else None
+    attachment = None
+    if not image and update.event_name != EVENT_TEXT:
+        attachment = ATTACHMENTS.get(update.event_name, "other")
+    return Incoming(
+        CHANNEL,
+        update.chat_id,
+        text=text,
+        name=update.user_name,
+        photo=update.photo_url if image else None,
+        attachment=attachment,
+        receipt=receipt,
+    )
 
 
 def _transient(error: BaseException) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -30,6 +31,7 @@ EVENT_TEXT: Final = "message.text.received"
 EVENT_IMAGE: Final = "message.image.received"
 EVENT_STICKER: Final = "message.sticker.received"
 EVENT_UNSUPPORTED: Final = "message.unsupported.received"
+EVENT_VOICE: Final = "message.voice.received"
 
 # The server holds a long poll for up to `timeout` seconds; the client must wait a
 # little longer than that, or every empty poll would surface as a network error.
@@ -71,6 +73,10 @@ class ZaloRateLimited(ZaloError):
         self.retry_after = retry_after
         # Keep args complete so the exception survives pickling with its hint.
         self.args = (error_code, description, retry_after)
+
+
+class ZaloFileTooLarge(ZaloError):
+    """A file to download is larger than the caller accepts."""
 
 
 class ZaloNetworkError(ZaloError):
@@ -256,6 +262,30 @@ class ZaloBotClient:
         if caption:
             payload["caption"] = caption
         return _sent_message(await self._call("sendPhoto", payload))
+
+    async def download(self, url: str, max_bytes: int) -> bytes:
+        """GET a file Zalo links to (the image a person sent), reading at most
+        ``max_bytes``: ``ZaloFileTooLarge`` beyond, ``ZaloNetworkError`` when it cannot be
+        fetched. Only http(s) URLs are followed."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ZaloNetworkError(NO_RESPONSE_CODE, "download: not an http(s) URL")
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout)
+        try:
+            async with self._get_session().get(url, timeout=timeout) as response:
+                if response.status != HTTPStatus.OK:
+                    raise ZaloNetworkError(response.status, f"download: HTTP {response.status}")
+                if (response.content_length or 0) > max_bytes:
+                    raise ZaloFileTooLarge(response.status, "download: file too large")
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise ZaloFileTooLarge(response.status, "download: file too large")
+                return bytes(data)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ZaloNetworkError(
+                NO_RESPONSE_CODE, f"download: {type(exc).__name__}: {self._redact(str(exc))}"
+            ) from None
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
         """Show an activity indicator such as "typing" in the user's chat."""

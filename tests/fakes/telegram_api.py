@@ -69,6 +69,12 @@ class _StoredFile:
     unique_id: str
     data: bytes
     path: str
+    # The size Telegram reports, when a test wants it to differ from the bytes it holds.
+    size: int | None = None
+
+    @property
+    def file_size(self) -> int:
+        return len(self.data) if self.size is None else self.size
 
 
 @dataclass
@@ -126,6 +132,11 @@ class FakeTelegramAPI:
         """Every successful call except getUpdates, in order: (method, decoded params)."""
         self.rejected: list[tuple[str, JSONDict, ApiError]] = []
         """Every call answered with an error: (method, decoded params, error)."""
+        self.downloads: list[str] = []
+        """The file paths the bot downloaded, in order."""
+        self.reply_keyboards: dict[int, JSONDict] = {}
+        """Per chat, the reply keyboard its client shows now (set by a message carrying
+        one, gone after ``remove_keyboard`` or once a one-time keyboard was used)."""
 
         self._answer_window = callback_answer_window
         self._clock = clock
@@ -350,12 +361,43 @@ class FakeTelegramAPI:
         caption: str | None = None,
         first_name: str | None = None,
         language_code: str | None = "vi",
+        file_size: int | None = None,
     ) -> JSONDict:
-        """A user sends a photo; the bot can fetch it with getFile and download ``data``."""
-        fields: JSONDict = {"photo": self._store_photo(data)}
+        """A user sends a photo; the bot can fetch it with getFile and download ``data``.
+        ``file_size`` is the size Telegram reports, when it should not be ``len(data)``."""
+        fields: JSONDict = {"photo": self._store_photo(data, file_size)}
         if caption is not None:
             fields["caption"] = caption
         return self._user_message(user_id, fields, first_name, language_code)
+
+    def user_sends_document(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        mime_type: str,
+        file_name: str = "file",
+        caption: str | None = None,
+        file_size: int | None = None,
+    ) -> JSONDict:
+        """A user sends a file (a photo "as a file", a PDF…); the bot can download it."""
+        file_id, unique_id = self._store_file(data, f"documents/{file_name}", file_size)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": self._files[file_id].file_size,
+        }
+        fields: JSONDict = {"document": document}
+        if caption is not None:
+            fields["caption"] = caption
+        return self._user_message(user_id, fields, None, "vi")
+
+    def user_sends_message(self, user_id: int, **fields: Any) -> JSONDict:
+        """A user sends a message with these fields as Telegram would fill them (a
+        ``sticker``, a ``voice`` note, a ``location``…)."""
+        return self._user_message(user_id, fields, None, "vi")
 
     def user_shares_contact(
         self,
@@ -376,6 +418,10 @@ class FakeTelegramAPI:
         }
         if last_name:
             contact["last_name"] = last_name
+        keyboard = self.reply_keyboards.get(user_id)
+        if keyboard is not None and keyboard.get("one_time_keyboard"):
+            # Pressing a button of a one-time keyboard hides it.
+            del self.reply_keyboards[user_id]
         return self._user_message(user_id, {"contact": contact}, first_name, language_code)
 
     def user_clicks(self, user_id: int, message_id: int, callback_data: str) -> JSONDict:
@@ -432,6 +478,7 @@ class FakeTelegramAPI:
         stored = next((f for f in self._files.values() if f.path == path), None)
         if stored is None or not hmac.compare_digest(request.match_info["token"], self.token):
             return ApiError(404, "Not Found").to_response()
+        self.downloads.append(path)
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
     def _raise_injected_error(self, method: str) -> None:
@@ -511,7 +558,7 @@ class FakeTelegramAPI:
             sizes = self._store_photo(_PLACEHOLDER_JPEG)
         elif isinstance(photo, str) and photo in self._files:
             stored = self._files[photo]
-            sizes = photo_sizes([(photo, stored.unique_id)], len(stored.data))
+            sizes = photo_sizes([(photo, stored.unique_id)], stored.file_size)
         else:
             raise bad_request("wrong file identifier/HTTP URL specified")
         fields: JSONDict = {"photo": sizes}
@@ -544,6 +591,10 @@ class FakeTelegramAPI:
         # Only inline keyboards are echoed back on the message, as Telegram does.
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        elif markup and "keyboard" in markup:
+            self.reply_keyboards[chat_id] = markup
+        elif markup and markup.get("remove_keyboard"):
+            self.reply_keyboards.pop(chat_id, None)
         self._bot_messages.setdefault(chat_id, []).append(message)
         self._signal(("messages", chat_id))
         return message
@@ -659,7 +710,7 @@ class FakeTelegramAPI:
         return {
             "file_id": file_id,
             "file_unique_id": stored.unique_id,
-            "file_size": len(stored.data),
+            "file_size": stored.file_size,
             "file_path": stored.path,
         }
 
@@ -713,15 +764,17 @@ class FakeTelegramAPI:
             raise bad_request("chat not found")
         return chat_id
 
-    def _store_photo(self, data: bytes) -> list[JSONDict]:
+    def _store_photo(self, data: bytes, file_size: int | None = None) -> list[JSONDict]:
         """Keep photo bytes under two file ids (thumbnail and full size); return the sizes."""
-        ids: list[tuple[str, str]] = []
-        for _ in range(2):
-            number = next(self._file_numbers)
-            file_id, unique_id = f"AgACAgUAAxkBAAI{number:08d}", f"AQAD{number:08d}"
-            self._files[file_id] = _StoredFile(unique_id, data, f"photos/file_{number}.jpg")
-            ids.append((file_id, unique_id))
-        return photo_sizes(ids, len(data))
+        ids = [self._store_file(data, "photos/file_{number}.jpg", file_size) for _ in range(2)]
+        return photo_sizes(ids, self._files[ids[-1][0]].file_size)
+
+    def _store_file(self, data: bytes, path: str, file_size: int | None) -> tuple[str, str]:
+        number = next(self._file_numbers)
+        file_id, unique_id = f"AgACAgUAAxkBAAI{number:08d}", f"AQAD{number:08d}"
+        path = path.format(number=number) if "{number}" in path else f"{number}/{path}"
+        self._files[file_id] = _StoredFile(unique_id, data, path, file_size)
+        return file_id, unique_id
 
 
 def _check_markup(markup: object) -> None:

@@ -114,6 +114,10 @@ def validate_reply_markup(markup: object) -> None:
     """Reject reply markup that Telegram would reject, with Telegram's error description."""
     if not isinstance(markup, dict):
         raise ValueError("Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("keyboard", []):
+        for button in row:
+            if not isinstance(button, dict) or not button.get("text"):
+                raise ValueError("Bad Request: keyboard button text must be non-empty")
     for row in markup.get("inline_keyboard", []):
         for button in row:
             if not isinstance(button, dict) or not button.get("text"):

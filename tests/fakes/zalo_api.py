@@ -115,6 +115,9 @@ class FakeZaloAPI:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._webhook_session: aiohttp.ClientSession | None = None
+        self._files: dict[str, tuple[bytes, str]] = {}
+        self.downloads: list[str] = []
+        """Names of the hosted files the bot fetched, in order."""
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -156,6 +159,8 @@ class FakeZaloAPI:
             raise RuntimeError("FakeZaloAPI is already running")
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        # Zalo's CDN, where the images people send are fetched from.
+        app.router.add_get("/files/{name}", self._serve_file)
         # A short shutdown timeout: stop() should not wait on held long polls.
         runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
@@ -207,6 +212,28 @@ class FakeZaloAPI:
         return await self.user_sends_event(
             user_id, "message.image.received", fields, display_name=display_name
         )
+
+    def host_file(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Serve ``data`` at a new URL, as Zalo's CDN serves an image a person sent."""
+        if self._port is None:
+            raise RuntimeError("FakeZaloAPI is not running; call start() first")
+        name = secrets.token_hex(8)
+        self._files[name] = (data, content_type)
+        return f"http://127.0.0.1:{self._port}/files/{name}"
+
+    async def user_sends_photo(
+        self, user_id: str, data: bytes, caption: str | None = None
+    ) -> _JsonObject:
+        """Simulate a user sending a photo whose bytes the bot can download."""
+        return await self.user_sends_image(user_id, self.host_file(data), caption)
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self._files:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        self.downloads.append(name)
+        data, content_type = self._files[name]
+        return web.Response(body=data, content_type=content_type)
 
     async def user_sends_event(
         self,
