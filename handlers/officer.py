@@ -154,27 +154,18 @@ async def review_queue(turn: Turn) -> list[Reply]:
     return [Reply(turn._("Chưa có hồ sơ nào chờ duyệt."))]
 
 
-async def compose_broadcast(turn: Turn) -> list[Reply]:
-    """`/thongbao`: composing an announcement."""
-    require_officer(turn)
-    audit(turn, "broadcast.opened")
-    return [Reply(turn._("Chức năng soạn thông báo trong chat sắp có."))]
-
-
 journey = Journey(
     name="officer",
     commands={
         "canbo": redeem,
         "thongke": statistics,
         "duyet": review_queue,
-        "thongbao": compose_broadcast,
     },
     menu_order=100,
     officer_only=True,
     help={
         "thongke": N_("số liệu người dùng, tin nhắn (cán bộ)"),
         "duyet": N_("hồ sơ đề cử chờ duyệt (cán bộ)"),
-        "thongbao": N_("soạn thông báo (cán bộ)"),
     },
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import (
+    announce,
     ask,
     browse,
     inbox,
@@ -34,6 +35,7 @@ def journeys() -> list[Journey]:
         inbox.journey,
         nominate.journey,
         submissions.journey,
+        announce.journey,
     ]
 
 
