@@ -17,7 +17,8 @@ from bot.channels.zalo_client import ZaloBotClient
 from bot.config import Settings
 from bot.drafts import DraftSweeper
 from bot.media import MediaPurge, MediaStore
-from bot.outbox import ChannelOutbox
+from bot.outbox import Outbox
+from bot.quiet import QuietHours
 from content.i18n import Catalogs
 from content.kb import load_knowledge
 from content.knowledge import Knowledge, officer_entry
@@ -45,7 +46,7 @@ class ChungSuc:
         self.db = create_engine(settings.database_url)
         self.sessions = create_sessions(self.db)
         locks = KeyedLocks()
-        self.outbox = ChannelOutbox(self.sessions, clock, locks)
+        self.outbox = Outbox(self.sessions, clock, locks, self.db, QuietHours())
         provinces = load_provinces()
         self.knowledge = Knowledge(load_knowledge(), list(provinces.values()))
         self.services = Services(
@@ -74,7 +75,7 @@ class ChungSuc:
             remove_files=self.media.remove_files,
         )
         self.web = WebChat(self.engine, self.sessions, self.media)
-        self.outbox.register("web", self.web)
+        self.outbox.register("web", self.web, self.web.delivered)
         # Photo uploads read their own body, capped at about 5 MB (bot/channels/web_photos.py).
         self.http = web.Application(client_max_size=256 * 1024)
         self.web.add_routes(self.http)
@@ -131,6 +132,7 @@ class ChungSuc:
             await channel.start()
         self.media_purge.start()
         self.drafts.start()
+        self.outbox.start()
 
     @property
     def channels(self) -> list[TelegramChannel | ZaloChannel]:
@@ -161,6 +163,7 @@ class ChungSuc:
         self.web.close_streams()
         await self.media_purge.stop()
         await self.drafts.stop()
+        await self.outbox.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -23,8 +23,9 @@ from handlers.errors import DomainError, NotFound
 from handlers.locks import KeyedLocks
 from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label, is_stop_word
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
-from handlers.units import log_rows, owed_row, waves
+from handlers.units import log_rows, owed_row, reply_dicts, waves
 from storage.contacts import get_or_create_contact, touch_contact
+from storage.deliveries import queue_notices
 from storage.inbound import claim_inbound
 from storage.interactions import record_interactions
 from storage.outgoing import owe_replies
@@ -247,6 +248,10 @@ class Engine:
                 results.append(replies)
             await owe_replies(session, owed)
             await record_interactions(session, rows)
+            notices = [(c, reply_dicts(r)) for turn in turns for c, r in turn.notices]
+            woken = await queue_notices(session, notices, now)
+        for channel in woken:
+            self.services.outbox.wake(channel)
         for turn in turns:
             for hook in turn.on_commit:
                 hook()
@@ -306,6 +311,7 @@ class Engine:
             async with asyncio.timeout(timeout):
                 while self._background:
                     await asyncio.gather(*list(self._background), return_exceptions=True)
+                await self.services.outbox.drain()
         except TimeoutError:
             for task in list(self._background):
                 task.cancel()

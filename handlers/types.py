@@ -71,9 +71,14 @@ class Reply:
 
 class Outbox(Protocol):
     """Delivers messages to contacts other than the one being served (officer answers,
-    broadcasts) on whatever channel they use."""
+    broadcasts) on whatever channel they use. Within a turn, `Turn.send_later` writes
+    them with the turn; `send` is for work outside a turn."""
 
     async def send(self, contact_id: int, replies: Sequence[Reply]) -> None: ...
+
+    def wake(self, channel: str | None = None) -> None: ...
+
+    async def drain(self) -> None: ...
 
 
 class Guide(Protocol):
@@ -122,6 +127,8 @@ class Turn:
     # search index), `after_commit` in the background (messages to other people).
     on_commit: list[Callable[[], None]] = field(default_factory=list)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Messages to other contacts, written to the outbox with this turn.
+    notices: list[tuple[int, tuple[Reply, ...]]] = field(default_factory=list)
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -164,13 +171,10 @@ class Turn:
         return self.contact.province or self.services.default_province
 
     def send_later(self, contact_id: int, replies: Sequence[Reply]) -> None:
-        """Message another contact once this turn is committed, so they never hear of
-        something that was then rolled back."""
-
-        async def deliver() -> None:
-            await self.services.outbox.send(contact_id, replies)
-
-        self.after_commit.append(deliver)
+        """Message another contact: written to the outbox in this turn's unit of work,
+        so they hear of it exactly when it is committed, even if the service stops
+        before it is sent."""
+        self.notices.append((contact_id, tuple(replies)))
 
     def begin(self, journey: str, step: str, data: dict[str, Any] | None = None) -> None:
         """Enter `journey` at `step`, replacing any flow in progress."""

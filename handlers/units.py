@@ -71,6 +71,20 @@ def log_rows(
     return rows
 
 
+def reply_dicts(replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """Replies as JSON, to be sent later (owed replies, outbox deliveries)."""
+    return [
+        {
+            "text": reply.text,
+            "buttons": [[button.id, button.label] for button in reply.buttons],
+            "photo": reply.photo,
+            "language": reply.language,
+            "request_phone": reply.request_phone,
+        }
+        for reply in replies
+    ]
+
+
 def owed_row(
     contact_id: int, incoming: Incoming, receipt: int, replies: list[Reply], now: datetime
 ) -> dict[str, Any]:
@@ -80,16 +94,7 @@ def owed_row(
         "contact_id": contact_id,
         "channel": incoming.channel,
         "external_id": incoming.external_id,
-        "replies": [
-            {
-                "text": reply.text,
-                "buttons": [[button.id, button.label] for button in reply.buttons],
-                "photo": reply.photo,
-                "language": reply.language,
-                "request_phone": reply.request_phone,
-            }
-            for reply in replies
-        ],
+        "replies": reply_dicts(replies),
         "created_at": now,
     }
 

@@ -87,6 +87,9 @@ class Contact(Base):
     role: Mapped[str] = mapped_column(String(16), default="citizen")
     organisation: Mapped[str | None] = mapped_column(String(200))
     subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The kinds of announcement a subscriber chose, as ",events,results,"; None is the
+    # default set. A string so that every database can match one with LIKE.
+    topics: Mapped[str | None] = mapped_column(String(200))
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     code_attempts_since: Mapped[datetime | None]
@@ -300,7 +303,7 @@ class FormDraft(Base):
 
 class Nomination(Base):
     """A model village, initiative or exemplary person put forward by a villager; its
-    status changes only through `handlers.lifecycle`."""
+    status changes only through `storage.lifecycle`."""
 
     __tablename__ = "nominations"
     __table_args__ = (
@@ -352,3 +355,69 @@ class NominationEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    """An announcement (or commendation, or monthly digest) to an audience, expanded into
+    one delivery per recipient as it goes out."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status_scheduled", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="announcement")
+    created_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(String(160))
+    # What the sender may address: the province of the officer, or None for an admin.
+    province: Mapped[str | None] = mapped_column(String(32))
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(48))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    scheduled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Recipients are added in contact id order; this is the last one added.
+    expanded_to: Mapped[int] = mapped_column(BigId, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    nomination_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    progress_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One message to someone other than the person being answered, written in the
+    transaction that causes it and kept until its channel's sender records an outcome."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "channel", "status", "lane", "not_before"),
+        Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
+        UniqueConstraint("broadcast_id", "contact_id", name="uq_deliveries_broadcast_contact"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    # 0: notices to one person (an officer's answer, a status change); 1: bulk.
+    lane: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE")
+    )
+    replies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(String(200))
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

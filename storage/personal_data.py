@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AuditEntry,
     Base,
+    Broadcast,
     Consent,
     ConversationState,
+    Delivery,
     FormDraft,
     Interaction,
     Invite,
@@ -66,6 +68,9 @@ REGISTER: tuple[PersonalTable, ...] = (
     ),
     PersonalTable(OfficerQuestion, "answered_by_contact_id", KEEP),
     PersonalTable(OutgoingReply, "contact_id", DELETE),
+    PersonalTable(Delivery, "contact_id", DELETE),
+    # An announcement is an officer's act, not data about them.
+    PersonalTable(Broadcast, "created_by_contact_id", KEEP),
     # Reset by the turn that erases (it is that turn's own state), not deleted under it.
     PersonalTable(ConversationState, "contact_id", KEEP),
     PersonalTable(FormDraft, "contact_id", DELETE, export_as="drafts", exported=("form", "data")),

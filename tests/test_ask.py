@@ -79,6 +79,7 @@ async def test_handoff_reaches_officer_and_answer_comes_back(
     assert "hiện cho mọi người" in staff.text
     await staff.say("Bà con liên hệ UBND xã để đăng ký lớp dạy nghề nhé.")
     assert "Đã lưu" in staff.text
+    await app.engine.drain()
 
     async with app.sessions() as session:
         question = (await session.scalars(select(OfficerQuestion))).one()

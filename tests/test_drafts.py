@@ -30,6 +30,7 @@ async def test_untouched_draft_is_reminded_once_then_deleted_with_its_photos(
     clock.advance(days=2)
     assert await sweeper.sweep() == (1, 0)
     assert await sweeper.sweep() == (0, 0), "one reminder, not one an hour"
+    await app.outbox.drain()
     async with app.sessions() as session:
         pushed = (
             await session.scalars(select(Interaction.text).where(Interaction.kind == "push"))

@@ -51,6 +51,7 @@ from handlers.engine import Engine
 from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.deliveries import SendOutcome
 from storage.inbound import clear_inbound, keep_inbound, keep_inbound_many, pending_inbound
 from storage.models import utcnow
 
@@ -376,3 +377,9 @@ class TelegramChannel:
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies to a chat (see `TelegramSender.deliver`)."""
         await self._sender.deliver(external_id, replies)
+
+    async def send_delivery(
+        self, external_id: str, replies: Sequence[Reply], lane: int
+    ) -> SendOutcome:
+        """Send one outbox delivery (see `TelegramSender.send_delivery`)."""
+        return await self._sender.send_delivery(external_id, replies, lane)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -16,7 +17,8 @@ from telegram import InputFile
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.channels.delivery import RateLimiter, with_retries
+from bot.channels.delivery import with_retries
+from bot.channels.pacing import ANSWERS, Pacer
 from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import CHANNEL, JSONDict
 from bot.channels.text import split_text
@@ -24,6 +26,7 @@ from bot.media import MediaStore
 from handlers.types import Button, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.deliveries import BLOCKED, FAILED, RETRY, SENT, SendOutcome
 from storage.media import media_by_token, set_platform_ref
 from storage.models import Media
 
@@ -33,6 +36,12 @@ CALLBACK_DATA_BYTES = 64
 # Tries per message: with the backoff, about two minutes of Telegram being unreachable.
 SEND_ATTEMPTS = 9
 SEND_FIRST_DELAY = 0.5
+# Tries per outbox delivery before it goes back to the outbox for later.
+OUTBOX_ATTEMPTS = 2
+# Which lane and how many tries the sends of the current delivery use: set around an
+# outbox delivery, the defaults (answers, patient retries) otherwise.
+_LANE: ContextVar[int] = ContextVar("telegram_send_lane", default=ANSWERS)
+_ATTEMPTS: ContextVar[int] = ContextVar("telegram_send_attempts", default=SEND_ATTEMPTS)
 MEDIA_PREFIX = "media:"
 # The "share my phone" button, and the line that carries it when the reply's own
 # message already has inline buttons (a message has one keyboard).
@@ -111,7 +120,7 @@ class TelegramSender:
     ) -> None:
         self._bot = bot
         self._sessions = sessions
-        self._limiter = RateLimiter(send_rate)
+        self._pacer = Pacer(send_rate)
         self._media = media
         # Chats shown the "share my phone" keyboard: the next message that can carry it
         # takes the keyboard away, so it does not linger once the question is past.
@@ -122,21 +131,49 @@ class TelegramSender:
         piece, user-supplied text escaped for HTML; a photo with its text as the caption
         when it fits (a stored one by its Telegram file id, or uploaded); the "share my
         phone" keyboard where a reply asks for the number."""
-        chat_id = int(external_id)
         try:
-            messages = [m for reply in replies for m in await self._messages(reply)]
-            asks_phone = any(reply.request_phone for reply in replies)
-            if chat_id in self._phone_asked and not asks_phone:
-                self._take_keyboard_away(messages)
-                self._phone_asked.discard(chat_id)
-            for message in messages:
-                await self._send_one(chat_id, message)
-            if asks_phone:
-                self._phone_asked.add(chat_id)
+            await self._deliver(external_id, replies)
         except Forbidden:
             async with self._sessions.begin() as session:
                 await set_reachable(session, CHANNEL, external_id, reachable=False)
             log.info("telegram:%s blocked the bot; marked", external_id)
+
+    async def send_delivery(
+        self, external_id: str, replies: Sequence[Reply], lane: int
+    ) -> SendOutcome:
+        """Send one outbox delivery and say how it went, for the outbox to record. A few
+        quick tries only: the outbox itself tries again later, so one chat that Telegram
+        cannot reach does not hold up the rest."""
+        token_lane = _LANE.set(lane)
+        token_attempts = _ATTEMPTS.set(OUTBOX_ATTEMPTS)
+        try:
+            message_id = await self._deliver(external_id, replies)
+        except Forbidden:
+            return SendOutcome(BLOCKED)
+        except RetryAfter as error:
+            return SendOutcome(RETRY, error="flood", retry_in=retry_after_seconds(error))
+        except BadRequest as error:
+            return SendOutcome(FAILED, error=str(error.message)[:200])
+        except (TimedOut, NetworkError) as error:
+            return SendOutcome(RETRY, error=type(error).__name__)
+        finally:
+            _LANE.reset(token_lane)
+            _ATTEMPTS.reset(token_attempts)
+        return SendOutcome(SENT, message_id=str(message_id) if message_id else None)
+
+    async def _deliver(self, external_id: str, replies: Sequence[Reply]) -> int | None:
+        chat_id = int(external_id)
+        messages = [m for reply in replies for m in await self._messages(reply)]
+        asks_phone = any(reply.request_phone for reply in replies)
+        if chat_id in self._phone_asked and not asks_phone:
+            self._take_keyboard_away(messages)
+            self._phone_asked.discard(chat_id)
+        last: int | None = None
+        for message in messages:
+            last = await self._send_one(chat_id, message) or last
+        if asks_phone:
+            self._phone_asked.add(chat_id)
+        return last
 
     @staticmethod
     def _take_keyboard_away(messages: list[Outgoing]) -> None:
@@ -212,7 +249,8 @@ class TelegramSender:
             return None
         return InputFile(data, filename=f"photo{store.path_for(media).suffix}")
 
-    async def _send_one(self, chat_id: int, message: Outgoing) -> None:
+    async def _send_one(self, chat_id: int, message: Outgoing) -> int | None:
+        """Send one message; the id Telegram gave it, when it says."""
         bot = self._bot
         if message.photo is None:
             send_text = partial(
@@ -222,10 +260,10 @@ class TelegramSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=message.markup,
             )
-            message_id = await self._send(send_text)
+            message_id = await self._send(chat_id, send_text)
             if message.then_inline is not None and message_id is not None:
                 await self._add_inline(chat_id, message_id, message)
-            return
+            return message_id
 
         def send_photo(photo: str | InputFile) -> Callable[[], Awaitable[str | None]]:
             return partial(
@@ -239,7 +277,7 @@ class TelegramSender:
 
         photo: str | InputFile = message.photo
         try:
-            file_id = await self._send(send_photo(photo))
+            file_id = await self._send(chat_id, send_photo(photo))
         except BadRequest:
             stored = message.stored if isinstance(photo, str) else None
             upload = await self._upload(stored) if stored is not None else None
@@ -247,17 +285,20 @@ class TelegramSender:
                 raise
             # The file id was another bot's (the token changed since): upload instead.
             photo = upload
-            file_id = await self._send(send_photo(photo))
+            file_id = await self._send(chat_id, send_photo(photo))
         if message.stored is not None and isinstance(photo, InputFile) and file_id:
             async with self._sessions.begin() as session:
                 await set_platform_ref(session, message.stored.token, file_id)
+        return None
 
     async def _add_inline(self, chat_id: int, message_id: int, message: Outgoing) -> None:
         markup = message.then_inline
         if markup is None:
             return
         try:
-            await self._send(partial(self._bot.set_inline_keyboard, chat_id, message_id, markup))
+            await self._send(
+                chat_id, partial(self._bot.set_inline_keyboard, chat_id, message_id, markup)
+            )
         except BadRequest as error:
             # The buttons must reach the person: the words again, with them.
             log.warning("could not add buttons to a sent message (%s); sent again", error)
@@ -268,20 +309,25 @@ class TelegramSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
-            await self._send(again)
+            await self._send(chat_id, again)
 
-    async def _send(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def _send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
         async def attempt() -> T:
-            await self._limiter.acquire()
-            return await call()
+            await self._pacer.slot(str(chat_id), _LANE.get())
+            try:
+                return await call()
+            except RetryAfter as error:
+                # The whole bot was over the limit, not just this chat: everyone waits.
+                self._pacer.pause(retry_after_seconds(error) or 1.0)
+                raise
 
-        # Sends run in the background, so a reply can wait out a Telegram outage of a
+        # Replies are sent in the background, so one can wait out a Telegram outage of a
         # couple of minutes (the backoff reaches 30 s between tries) instead of being
         # dropped after a few seconds.
         return await with_retries(
             attempt,
             transient=is_transient,
             retry_after=retry_after_seconds,
-            attempts=SEND_ATTEMPTS,
+            attempts=_ATTEMPTS.get(),
             first_delay=SEND_FIRST_DELAY,
         )

@@ -17,6 +17,7 @@ from handlers.engine import Engine
 from handlers.types import Incoming, Reply
 from storage.contacts import find_contact
 from storage.db import Sessions
+from storage.deliveries import SENT, SendOutcome
 from storage.interactions import latest_interaction_id, pushed_after, recent_interactions
 from storage.models import Interaction
 
@@ -55,7 +56,7 @@ def _bad_request(message: str) -> web.Response:
 
 
 class WebChat:
-    """The web chat channel; also a Deliverer for the outbox."""
+    """The web chat channel; also a transport for the outbox."""
 
     def __init__(self, engine: Engine, sessions: Sessions, media: MediaStore | None = None) -> None:
         self._engine = engine
@@ -218,10 +219,18 @@ class WebChat:
             contact = await find_contact(session, CHANNEL, session_id)
             return await latest_interaction_id(session, contact.id) if contact else 0
 
-    async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
-        """Wake the open pages of this session; the messages are already in the log."""
-        for wakeup in self._wakeups.get(external_id, ()):
-            wakeup.set()
+    async def send_delivery(
+        self, external_id: str, replies: Sequence[Reply], lane: int
+    ) -> SendOutcome:
+        """A web delivery is the logged message itself: the outbox writes it, and the
+        page reads it from the log (`delivered` wakes the page)."""
+        return SendOutcome(SENT)
+
+    def delivered(self, external_ids: Sequence[str]) -> None:
+        """Wake the open pages of these sessions; their messages are in the log."""
+        for external_id in external_ids:
+            for wakeup in self._wakeups.get(external_id, ()):
+                wakeup.set()
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self.close_streams()

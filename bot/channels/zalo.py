@@ -16,12 +16,12 @@ from aiohttp import web
 from bot.channels.background import Poller, RetrySoon
 from bot.channels.delivery import (
     ChannelStartError,
-    RateLimiter,
     SeenUpdates,
     numbered_menu,
     with_retries,
 )
 from bot.channels.outgoing import OwedReplies
+from bot.channels.pacing import ANSWERS, Pacer
 from bot.channels.text import split_text
 from bot.channels.web_photos import media_link
 from bot.channels.zalo_client import (
@@ -47,6 +47,7 @@ from handlers.locks import KeyedLocks
 from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
+from storage.deliveries import BLOCKED, FAILED, RETRY, SENT, SendOutcome
 from storage.inbound import clear_inbound, keep_inbound, pending_inbound
 from storage.models import utcnow
 
@@ -90,7 +91,7 @@ class ZaloChannel:
         self._catalogs = catalogs
         self._webhook_secret = webhook_secret
         self._webhook_url = webhook_url
-        self.limiter = RateLimiter(send_rate)
+        self.limiter = Pacer(send_rate)
         self._seen = SeenUpdates()
         self._order = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -271,21 +272,43 @@ class ZaloChannel:
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order; buttons become a numbered list continuing across them."""
+        try:
+            await self._deliver(external_id, replies, ANSWERS, attempts=4)
+        except ZaloForbidden:
+            async with self._sessions.begin() as session:
+                await set_reachable(session, CHANNEL, external_id, reachable=False)
+            log.info("zalo:%s can no longer be reached; marked blocked", external_id)
+
+    async def send_delivery(
+        self, external_id: str, replies: Sequence[Reply], lane: int
+    ) -> SendOutcome:
+        """Send one outbox delivery and say how it went; the outbox tries again later."""
+        try:
+            await self._deliver(external_id, replies, lane, attempts=2)
+        except ZaloForbidden:
+            return SendOutcome(BLOCKED)
+        except Exception as error:
+            if _transient(error):
+                return SendOutcome(RETRY, error=type(error).__name__)
+            return SendOutcome(FAILED, error=str(error)[:200])
+        return SendOutcome(SENT)
+
+    async def _deliver(
+        self, external_id: str, replies: Sequence[Reply], lane: int, attempts: int
+    ) -> None:
         number = 1
         for reply in replies:
             text = numbered_menu(reply.text, reply.buttons, number, self._catalogs, reply.language)
             number += len(reply.buttons)
             photo = self._photo_url(reply.photo)
-            try:
-                if photo:
-                    await self._send(partial(self.client.send_photo, external_id, photo))
-                for chunk in split_text(text, MAX_TEXT_LENGTH):
-                    await self._send(partial(self.client.send_message, external_id, chunk))
-            except ZaloForbidden:
-                async with self._sessions.begin() as session:
-                    await set_reachable(session, CHANNEL, external_id, reachable=False)
-                log.info("zalo:%s can no longer be reached; marked blocked", external_id)
-                return
+            if photo:
+                await self._send(
+                    partial(self.client.send_photo, external_id, photo), lane, attempts
+                )
+            for chunk in split_text(text, MAX_TEXT_LENGTH):
+                await self._send(
+                    partial(self.client.send_message, external_id, chunk), lane, attempts
+                )
 
     def _photo_url(self, ref: str | None) -> str | None:
         """The URL Zalo fetches a reply's photo from; None for a stored photo when
@@ -294,15 +317,18 @@ class ZaloChannel:
             return media_link(ref, self._public_url) if self._public_url else None
         return ref
 
-    async def _send(self, call: Callable[[], Awaitable[object]]) -> None:
+    async def _send(
+        self, call: Callable[[], Awaitable[object]], lane: int = ANSWERS, attempts: int = 4
+    ) -> None:
         async def attempt() -> None:
-            await self.limiter.acquire()
+            await self.limiter.slot(None, lane)
             await call()
 
         await with_retries(
             attempt,
             transient=_transient,
             retry_after=lambda error: getattr(error, "retry_after", None),
+            attempts=attempts,
         )
 
 

@@ -1,0 +1,159 @@
+"""Broadcasts: who an audience is, expanded into deliveries a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.deliveries import BULK
+from storage.models import Broadcast, Contact, Delivery
+
+TOPICS = ("announcements", "commendations", "events", "results")
+# What a subscriber gets until they choose: everything but the monthly figures, which
+# they ask for.
+DEFAULT_TOPICS = ("announcements", "commendations", "events")
+KIND_TOPICS = {
+    "announcement": "announcements",
+    "commendation": "commendations",
+    "digest": "results",
+}
+SELECTORS = ("province", "commune", "org")
+FILTERS = ("topic", "channel")
+PAGE = 1000
+
+
+def parse_audience(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """`province:quang-tri`, `commune:19414`, `org:NAME`, `topic:events`, `channel:zalo`
+    as (kind, value) pairs; ValueError names the first one that is not."""
+    parsed = []
+    for spec in specs:
+        kind, _, value = spec.partition(":")
+        if kind not in SELECTORS + FILTERS or not value.strip():
+            raise ValueError(spec)
+        if kind == "topic" and value not in TOPICS:
+            raise ValueError(spec)
+        parsed.append((kind, value.strip()))
+    return parsed
+
+
+def topics_text(topics: Sequence[str]) -> str:
+    return "," + ",".join(t for t in TOPICS if t in topics) + ","
+
+
+def contact_topics(contact: Contact) -> list[str]:
+    if contact.topics is None:
+        return list(DEFAULT_TOPICS)
+    return [t for t in TOPICS if f",{t}," in contact.topics]
+
+
+def _wants(topic: str) -> ColumnElement[bool]:
+    chosen = Contact.topics.like(f"%,{topic},%")
+    return or_(chosen, Contact.topics.is_(None)) if topic in DEFAULT_TOPICS else chosen
+
+
+def audience_clause(audience: Sequence[str], kind: str = "announcement") -> ColumnElement[bool]:
+    """Who a broadcast reaches: subscribed, reachable, in any of its places or
+    organisations (everyone when it names none), wanting its topic, on its channels."""
+    parsed = parse_audience(audience)
+    who = [
+        Contact.province == value
+        if key == "province"
+        else Contact.area == value
+        if key == "commune"
+        else Contact.organisation == value
+        for key, value in parsed
+        if key in SELECTORS
+    ]
+    topics = [value for key, value in parsed if key == "topic"] or [KIND_TOPICS[kind]]
+    channels = [value for key, value in parsed if key == "channel"]
+    return and_(
+        Contact.subscribed.is_(True),
+        Contact.blocked.is_(False),
+        or_(*who) if who else true(),
+        or_(*[_wants(t) for t in topics]),
+        Contact.channel.in_(channels) if channels else true(),
+    )
+
+
+async def count_audience(session: AsyncSession, audience: Sequence[str], kind: str) -> int:
+    clause = audience_clause(audience, kind)
+    return int(await session.scalar(select(func.count()).select_from(Contact).where(clause)) or 0)
+
+
+def broadcast_replies(broadcast: Broadcast) -> list[dict[str, Any]]:
+    """What every recipient of a broadcast is sent."""
+    return [
+        {
+            "text": broadcast.text,
+            "buttons": [[f"news:seen:{broadcast.id}", "👍"]],
+            "photo": f"media:{broadcast.photo}" if broadcast.photo else None,
+        }
+    ]
+
+
+async def expand_page(
+    session: AsyncSession, broadcast: Broadcast, now: datetime, page: int = PAGE
+) -> int:
+    """Add the next `page` recipients (in contact id order, after the last added) as
+    deliveries; returns how many. Never loads the whole audience: a page at a time, and
+    a recipient added twice (a page done again after a crash) is added once."""
+    rows = (
+        await session.execute(
+            select(Contact.id, Contact.channel)
+            .where(
+                audience_clause(broadcast.audience, broadcast.kind),
+                Contact.id > broadcast.expanded_to,
+            )
+            .order_by(Contact.id)
+            .limit(page)
+        )
+    ).all()
+    if not rows:
+        return 0
+    replies = broadcast_replies(broadcast)
+    values = [
+        {
+            "contact_id": contact_id,
+            "channel": channel,
+            "lane": BULK,
+            "urgent": broadcast.urgent,
+            "broadcast_id": broadcast.id,
+            "replies": replies,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+        for contact_id, channel in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Delivery).on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"]),
+        values,
+    )
+    broadcast.expanded_to = rows[-1][0]
+    broadcast.total += len(rows)
+    return len(rows)
+
+
+async def due_broadcasts(session: AsyncSession, now: datetime) -> list[Broadcast]:
+    """Broadcasts whose time has come and whose audience is not all added yet."""
+    result = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.status.in_(("queued", "expanding")), Broadcast.scheduled_at <= now)
+        .order_by(Broadcast.scheduled_at, Broadcast.id)
+    )
+    return list(result.all())
+
+
+async def sending_broadcasts(session: AsyncSession) -> list[Broadcast]:
+    result = await session.scalars(
+        select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)
+    )
+    return list(result.all())
