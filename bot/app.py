@@ -9,6 +9,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.broadcasts import BroadcastWorker
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChat
 from bot.channels.web_photos import MediaFiles
@@ -46,7 +47,8 @@ class ChungSuc:
         self.db = create_engine(settings.database_url)
         self.sessions = create_sessions(self.db)
         locks = KeyedLocks()
-        self.outbox = Outbox(self.sessions, clock, locks, self.db, QuietHours())
+        quiet = QuietHours()
+        self.outbox = Outbox(self.sessions, clock, locks, self.db, quiet)
         provinces = load_provinces()
         self.knowledge = Knowledge(load_knowledge(), list(provinces.values()))
         self.services = Services(
@@ -67,6 +69,9 @@ class ChungSuc:
         )
         self.media = MediaStore(settings.media_dir, self.sessions, clock)
         self.media_purge = MediaPurge(self.media)
+        self.broadcasts = BroadcastWorker(
+            self.sessions, self.outbox.wake, self.services.catalogs, clock, quiet
+        )
         self.drafts = DraftSweeper(
             self.sessions,
             self.outbox,
@@ -133,6 +138,7 @@ class ChungSuc:
         self.media_purge.start()
         self.drafts.start()
         self.outbox.start()
+        self.broadcasts.start()
 
     @property
     def channels(self) -> list[TelegramChannel | ZaloChannel]:
@@ -163,6 +169,7 @@ class ChungSuc:
         self.web.close_streams()
         await self.media_purge.stop()
         await self.drafts.stop()
+        await self.broadcasts.stop()
         await self.outbox.stop()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.app import ChungSuc
 from bot.channels.delivery import ChannelStartError
+from bot.cli_broadcast import add_broadcast_parser, run_broadcast
 from bot.config import Settings, SettingsError, load_settings
 from bot.memory import settle_after_start
 from content.areas import Commune, load_areas
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--area", help="the area the officer is responsible for, e.g. quang-tri")
     invite.add_argument("--org", help="for --role member: the union or association")
+    add_broadcast_parser(commands)
     return parser
 
 
@@ -210,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_ask(settings, args)
     if args.command == "areas":
         return run_areas(args)
+    if args.command == "broadcast":
+        return asyncio.run(run_broadcast(settings, args))
     if args.command == "run":
         return asyncio.run(serve(settings))
     elif args.command == "db":

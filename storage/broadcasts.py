@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,3 +157,65 @@ async def sending_broadcasts(session: AsyncSession) -> list[Broadcast]:
         select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)
     )
     return list(result.all())
+
+
+async def create_broadcast(
+    session: AsyncSession,
+    *,
+    created_by: str,
+    created_by_contact_id: int | None,
+    province: str | None,
+    audience: Sequence[str],
+    text: str,
+    scheduled_at: datetime,
+    now: datetime,
+    photo: str | None = None,
+    urgent: bool = False,
+    kind: str = "announcement",
+    nomination_id: int | None = None,
+) -> Broadcast:
+    """A broadcast queued for its time; its recipients are added when it goes out."""
+    broadcast = Broadcast(
+        kind=kind,
+        created_by=created_by,
+        created_by_contact_id=created_by_contact_id,
+        province=province,
+        audience=list(audience),
+        text=text,
+        photo=photo,
+        urgent=urgent,
+        status="queued",
+        scheduled_at=scheduled_at,
+        expanded_to=0,
+        total=0,
+        nomination_id=nomination_id,
+        created_at=now,
+    )
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+async def recent_broadcasts(session: AsyncSession, limit: int = 20) -> list[Broadcast]:
+    result = await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))
+    return list(result.all())
+
+
+async def cancel_broadcast(session: AsyncSession, broadcast_id: int, now: datetime) -> str | None:
+    """Stop a broadcast: what has not gone out yet never will. Returns the status it
+    had, or None when there is no such broadcast; one already done stays done."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return None
+    before = broadcast.status
+    if before in ("done", "cancelled"):
+        return before
+    broadcast.status = "cancelled"
+    broadcast.finished_at = now
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return before

@@ -3,12 +3,12 @@ channel's sender, and closed with an outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Sessions
@@ -273,17 +273,3 @@ async def failure_reasons(session: AsyncSession, broadcast_id: int) -> dict[str,
         .group_by(Delivery.error)
     )
     return {str(error or "?"): int(n) for error, n in rows}
-
-
-async def cancel_pending(session: AsyncSession, broadcast_id: int) -> int:
-    result = await session.execute(
-        update(Delivery)
-        .where(and_(Delivery.broadcast_id == broadcast_id, Delivery.status == PENDING))
-        .values(status=CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def ids_of(claimed: Iterable[Claimed]) -> list[int]:
-    return [c.id for c in claimed]

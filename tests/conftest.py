@@ -137,6 +137,14 @@ def chat(app: ChungSuc) -> Chat:
 
 
 @pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for running `python -m bot` on a database of the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    return env
+
+
+@pytest.fixture
 def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """No setting leaks in from the developer's environment."""
     for name in list(os.environ):

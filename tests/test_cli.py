@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -27,13 +26,6 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
         timeout=timeout,
         check=False,
     )
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    return env
 
 
 @pytest.mark.parametrize(
