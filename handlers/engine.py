@@ -66,6 +66,9 @@ class Journey:
     # A whole message matching one of these is handled there, in a flow or not (a
     # receipt code typed anywhere).
     patterns: tuple[tuple[re.Pattern[str], Handler], ...] = ()
+    # The menu entry as it stands for this person, (action, label), where it changes
+    # (subscribe or unsubscribe); `menu_label` otherwise.
+    menu_for: Callable[[Contact], tuple[str, str]] | None = None
 
 
 class Engine:
@@ -126,12 +129,20 @@ class Engine:
             for command, text in self.commands_help(officer)
         ]
 
-    def main_menu(self, translator: Translator, officer: bool = False) -> tuple[Button, ...]:
+    def main_menu(
+        self, translator: Translator, officer: bool = False, contact: Contact | None = None
+    ) -> tuple[Button, ...]:
         """The menu buttons of the journeys this person may use, in menu order."""
-        items = [
-            (j.menu_order, j.name, j.menu_label) for j in self._offered(officer) if j.menu_label
-        ]
-        return tuple(Button(f"{name}:open", translator.gettext(label)) for _, name, label in items)
+        buttons = []
+        for journey in self._offered(officer):
+            if journey.menu_for is not None and contact is not None:
+                action, label = journey.menu_for(contact)
+                buttons.append(Button(f"{journey.name}:{action}", translator.gettext(label)))
+            elif journey.menu_label:
+                buttons.append(
+                    Button(f"{journey.name}:open", translator.gettext(journey.menu_label))
+                )
+        return tuple(buttons)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; never raises, so one bad update cannot stop a channel. No

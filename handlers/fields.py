@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 
@@ -14,6 +16,8 @@ from content.vietnamese import fold
 from handlers.forms import Accept, Again, Ask, End, Field, Option, Outcome, Propose, Stay, Values
 from handlers.types import Turn
 from storage.media import delete_media, take_media
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 Choices = Sequence[tuple[str, str]] | Callable[[Turn, Values], Sequence[tuple[str, str]]]
 
@@ -306,3 +310,56 @@ class Phone(Field):
             return turn._("(bỏ qua)")
         number = phonenumbers.parse(str(value), "VN")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+_TIME_FIRST = re.compile(
+    r"(\d{1,2})\s*[:hg]\s*(\d{2})?\s*(?:ngay|,)?\s*(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?"
+)
+_DATE_FIRST = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\s*(?:luc|,)?\s*(\d{1,2})\s*[:hg]\s*(\d{2})?"
+)
+FURTHEST = timedelta(days=365)
+
+
+def local_moment(text: str, now: datetime) -> datetime | None:
+    """A time typed the Vietnamese way, "7:30 24/12", "24/12/2026 7h30", read in
+    Vietnam's time; a day without a year is the next one to come. None when unreadable."""
+    folded = fold(text).strip()
+    hour = minute = day = month = year = None
+    if found := _TIME_FIRST.search(folded):
+        hour, minute, day, month, year = found.groups()
+    elif found := _DATE_FIRST.search(folded):
+        day, month, year, hour, minute = found.groups()
+    else:
+        return None
+    try:
+        local_now = now.astimezone(VIETNAM)
+        full_year = int(year) + (2000 if len(year) == 2 else 0) if year else local_now.year
+        moment = datetime(
+            full_year, int(month), int(day), int(hour), int(minute or 0), tzinfo=VIETNAM
+        )
+    except ValueError:
+        return None
+    if year is None and moment < local_now:
+        moment = moment.replace(year=moment.year + 1)
+    return moment
+
+
+class Moment(Field):
+    """A time in the coming year, typed as people write it."""
+
+    async def take_text(self, ask: Ask, text: str) -> Outcome:
+        now = ask.turn.now
+        moment = local_moment(text, now)
+        if moment is None:
+            return Again(ask._("Mình chưa đọc được giờ này. Bạn gõ như: 7:30 24/12"))
+        if moment < now:
+            return Again(ask._("Giờ này đã qua rồi. Bạn chọn một giờ sắp tới nhé."))
+        if moment > now + FURTHEST:
+            return Again(ask._("Xa quá: chỉ hẹn được trong vòng một năm tới."))
+        return Accept(moment.isoformat())
+
+    def describe(self, turn: Turn, value: Any) -> str:
+        if not value:
+            return "—"
+        return turn.translator.datetime(datetime.fromisoformat(str(value)))

@@ -18,6 +18,7 @@ from handlers.forms import (
     Form,
     Outcome,
     Propose,
+    Refused,
     Stay,
 )
 from handlers.types import Button, Handler, Reply, Turn
@@ -59,7 +60,7 @@ class FormJourney:
         step = self.form.next_step(turn, {})
         draft = await open_draft(turn.session, turn.contact.id, self.name, step, turn.now)
         turn.begin(self.name, step)
-        replies = [self._ask(turn, draft)]
+        replies = await self._ask(turn, draft)
         if self.form.intro is not None:
             replies.insert(0, Reply(self.form.intro(turn)))
         return replies
@@ -70,7 +71,7 @@ class FormJourney:
             return self._gone(turn)
         step = draft.step if draft.step in self.form.steps else SUMMARY
         turn.begin(self.name, step)
-        return [self._ask(turn, draft)]
+        return await self._ask(turn, draft)
 
     # Answers ---------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ class FormJourney:
         step = draft.step
         if step not in self.form.by_name:
             hint = turn._("Bạn chọn một nút bên dưới giúp mình nhé.")
-            return [Reply(hint), self._ask(turn, draft)]
+            return [Reply(hint), *await self._ask(turn, draft)]
         item = self.form.by_name[step]
         outcome = await item.take_text(self._asking(turn, draft), turn.incoming.text or "")
         return await self._apply(turn, draft, step, outcome)
@@ -94,7 +95,7 @@ class FormJourney:
         if draft is None:
             return self._gone(turn)
         if step != draft.step or step not in self.form.by_name:
-            return self._expired(turn, draft)
+            return await self._expired(turn, draft)
         for key, _label, proposed in _proposed(draft):
             if key == value:
                 return await self._apply(turn, draft, step, Accept(proposed))
@@ -107,7 +108,7 @@ class FormJourney:
         if draft is None:
             return self._gone(turn)
         if turn.args != draft.step or draft.step not in self.form.by_name:
-            return self._expired(turn, draft)
+            return await self._expired(turn, draft)
         item = self.form.by_name[draft.step]
         return await self._apply(turn, draft, draft.step, item.skipped(self._asking(turn, draft)))
 
@@ -117,7 +118,7 @@ class FormJourney:
         if draft is None:
             return self._gone(turn)
         if turn.args != draft.step or draft.step not in self.form.by_name:
-            return self._expired(turn, draft)
+            return await self._expired(turn, draft)
         item = self.form.by_name[draft.step]
         outcome = await item.take_done(self._asking(turn, draft))
         return await self._apply(turn, draft, draft.step, outcome)
@@ -139,12 +140,12 @@ class FormJourney:
                 outcome = await target.take_attachment(self._asking(turn, draft))
                 if isinstance(outcome, Stay):
                     self._store(turn, draft, step, {**values, photos: outcome.value})
-                    return [Reply(outcome.message), self._ask(turn, draft)]
+                    return [Reply(outcome.message), *await self._ask(turn, draft)]
                 if isinstance(outcome, Again):
-                    return [Reply(outcome.message), self._ask(turn, draft)]
+                    return [Reply(outcome.message), *await self._ask(turn, draft)]
         if item is None:
             hint = turn._("Bạn chọn một nút bên dưới giúp mình nhé.")
-            return [Reply(hint), self._ask(turn, draft)]
+            return [Reply(hint), *await self._ask(turn, draft)]
         outcome = await item.take_attachment(self._asking(turn, draft))
         return await self._apply(turn, draft, step, outcome)
 
@@ -153,7 +154,7 @@ class FormJourney:
     ) -> list[Reply]:
         values = _values(draft)
         if isinstance(outcome, Again):
-            return [Reply(outcome.message), self._ask(turn, draft)]
+            return [Reply(outcome.message), *await self._ask(turn, draft)]
         if isinstance(outcome, End):
             await discard_draft(turn.session, draft)
             turn.finish()
@@ -165,10 +166,13 @@ class FormJourney:
             return [Reply(outcome.message, ask.buttons)]
         if isinstance(outcome, Stay):
             self._store(turn, draft, step, {**values, step: outcome.value})
-            return [Reply(outcome.message), self._ask(turn, draft)]
+            return [Reply(outcome.message), *await self._ask(turn, draft)]
         values = {**values, step: outcome.value}
-        self._store(turn, draft, self.form.next_step(turn, values), values)
-        return [self._ask(turn, draft)]
+        following = self.form.next_step(turn, values)
+        self._store(turn, draft, following, values)
+        if following == SUMMARY and not self.form.confirm:
+            return await self.send(turn)
+        return await self._ask(turn, draft)
 
     # Summary, edit, send --------------------------------------------------------------
 
@@ -178,9 +182,9 @@ class FormJourney:
             return self._gone(turn)
         item = self.form.by_name.get(turn.args)
         if item is None or not item.applies(turn, _values(draft)):
-            return self._expired(turn, draft)
+            return await self._expired(turn, draft)
         self._store(turn, draft, item.name, _values(draft))
-        return [self._ask(turn, draft)]
+        return await self._ask(turn, draft)
 
     async def send(self, turn: Turn) -> list[Reply]:
         draft = await self._draft(turn)
@@ -191,12 +195,16 @@ class FormJourney:
         if step != SUMMARY:
             # Something is missing after all (an edit made another question apply).
             self._store(turn, draft, step, values)
-            return [self._ask(turn, draft)]
+            return await self._ask(turn, draft)
         if self.form.allowed is not None:
             self.form.allowed(turn)
         kept = {item.name: values.get(item.name) for item in self.form.visible(turn, values)}
-        replies = await self.form.submit(turn, kept)
-        await discard_draft(turn.session, draft)
+        try:
+            replies = await self.form.submit(turn, kept)
+        except Refused as refused:
+            return [Reply(refused.message), *await self._ask(turn, draft)]
+        if await self._draft(turn) is draft:
+            await discard_draft(turn.session, draft)
         return replies
 
     # Discarding -----------------------------------------------------------------------
@@ -243,9 +251,14 @@ class FormJourney:
     def _asking(self, turn: Turn, draft: FormDraft) -> Ask:
         return Ask(turn, _values(draft))
 
-    def _ask(self, turn: Turn, draft: FormDraft) -> Reply:
+    async def _ask(self, turn: Turn, draft: FormDraft) -> list[Reply]:
+        """The question of the draft's step; at the summary, the form's preview first."""
         turn.begin(self.name, draft.step)
-        return self.form.prompt(turn, draft.step, _values(draft), _proposed(draft))
+        values = _values(draft)
+        ask = self.form.prompt(turn, draft.step, values, _proposed(draft))
+        if draft.step == SUMMARY and self.form.preview is not None:
+            return [*await self.form.preview(turn, values), ask]
+        return [ask]
 
     def _store(
         self,
@@ -263,19 +276,21 @@ class FormJourney:
             turn._("Bản nháp này không còn nữa. Bạn bắt đầu lại từ menu giúp mình nhé.")
         )
 
-    def _expired(self, turn: Turn, draft: FormDraft) -> list[Reply]:
+    async def _expired(self, turn: Turn, draft: FormDraft) -> list[Reply]:
         expired = turn._("Nút này thuộc một bước đã qua. Mình hỏi lại bước hiện tại nhé.")
-        return [Reply(expired), self._ask(turn, draft)]
+        return [Reply(expired), *await self._ask(turn, draft)]
 
     def journey(
         self,
         *,
-        command: str,
+        command: str | None,
         menu_label: str | None,
         menu_order: int,
-        help_text: str,
+        help_text: str = "",
         more_commands: Mapping[str, Handler] | None = None,
         more_buttons: Mapping[str, Handler] | None = None,
+        more_entry_actions: frozenset[str] = frozenset(),
+        officer_only: bool = False,
     ) -> Journey:
         """The journey the engine routes this form's commands, buttons and steps to."""
         steps: dict[str, Handler] = {name: self.typed for name in self.form.by_name}
@@ -284,7 +299,7 @@ class FormJourney:
         steps[DISCARDING] = self.waiting_choice
         return Journey(
             name=self.name,
-            commands={command: self.start, **(more_commands or {})},
+            commands={**({command: self.start} if command else {}), **(more_commands or {})},
             buttons={
                 "open": self.start,
                 "resume": self.resume,
@@ -299,12 +314,13 @@ class FormJourney:
                 **(more_buttons or {}),
             },
             steps=steps,
-            entry_actions=frozenset({"open"}),
+            entry_actions=frozenset({"open"}) | more_entry_actions,
             menu_label=menu_label,
             menu_order=menu_order,
-            help={command: help_text},
+            help={command: help_text} if command else {},
             on_cancel=self.ask_discard,
             on_attachment=self.attachment,
+            officer_only=officer_only,
         )
 
 

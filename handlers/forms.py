@@ -162,6 +162,15 @@ class Field:
 Submit = Callable[[Turn, dict[str, Any]], Awaitable[list[Reply]]]
 
 
+class Refused(Exception):
+    """Raised by a form's `submit` when it cannot be sent as it stands (nobody in an
+    announcement's audience): the person is told why and the draft stays."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass(frozen=True)
 class Form:
     """A form: its fields in order, the summary's title, and what sending it does."""
@@ -176,6 +185,10 @@ class Form:
     attachments: str | None = None
     # Said once, before the first question of a new draft.
     intro: Callable[[Turn], str] | None = None
+    # Shown above the summary: the thing as others will see it.
+    preview: Callable[[Turn, Values], Awaitable[list[Reply]]] | None = None
+    # False: sent as soon as the last question is answered, without a summary.
+    confirm: bool = True
     by_name: dict[str, Field] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:

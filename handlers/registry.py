@@ -9,6 +9,7 @@ from handlers import (
     inbox,
     language,
     my_data,
+    news,
     nominate,
     officer,
     province,
@@ -30,12 +31,14 @@ def journeys() -> list[Journey]:
         province.journey,
         language.journey,
         subscription.journey,
+        subscription.commune_journey,
         my_data.journey,
         officer.journey,
         inbox.journey,
         nominate.journey,
         submissions.journey,
         announce.journey,
+        news.journey,
     ]
 
 

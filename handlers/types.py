@@ -84,7 +84,9 @@ class Outbox(Protocol):
 class Guide(Protocol):
     """What the engine tells journeys about the whole bot: its menu and its commands."""
 
-    def main_menu(self, translator: Translator, officer: bool) -> tuple[Button, ...]: ...
+    def main_menu(
+        self, translator: Translator, officer: bool, contact: Contact | None = None
+    ) -> tuple[Button, ...]: ...
 
     def help_lines(self, translator: Translator, officer: bool) -> list[str]: ...
 
@@ -150,7 +152,9 @@ class Turn:
 
     def main_menu(self) -> tuple[Button, ...]:
         """The main menu buttons in the contact's language."""
-        return self.guide.main_menu(self.translator, self.is_officer) if self.guide else ()
+        if self.guide is None:
+            return ()
+        return self.guide.main_menu(self.translator, self.is_officer, self.contact)
 
     def help_lines(self) -> list[str]:
         """One line per command the deployment offers, in the contact's language."""

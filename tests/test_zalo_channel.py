@@ -18,6 +18,7 @@ from bot.channels.delivery import ChannelStartError, with_retries
 from bot.channels.zalo_client import ZaloUpdate
 from bot.config import Settings, load_settings
 from handlers.types import Incoming, Reply
+from storage.broadcasts import create_broadcast
 from storage.db import create_engine, create_sessions
 from storage.inbound import keep_inbound
 from storage.models import Contact, OutgoingReply
@@ -324,3 +325,30 @@ async def owed_replies(app: ChungSuc) -> int:
     async with app.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(OutgoingReply))
     return int(count or 0)
+
+
+async def test_zalo_villager_subscribes_and_receives_an_announcement(
+    service: ChungSuc,
+    fake: FakeZaloAPI,
+    clock: Clock,
+) -> None:
+    mai = ZaloUser(fake)
+    await mai.say("/start")
+    await mai.say("1")
+    subscribed = await mai.say("/dangky")
+    assert "Đã đăng ký" in subscribed and "1. 📍 Chọn xã của tôi" in subscribed
+    async with service.sessions.begin() as session:
+        await create_broadcast(
+            session,
+            created_by="cli:admin",
+            created_by_contact_id=None,
+            province=None,
+            audience=["province:quang-tri"],
+            text="Ngày 24/12 họp tổng kết phong trào tại nhà văn hóa thôn.",
+            scheduled_at=clock(),
+            now=clock(),
+        )
+    await service.broadcasts.tick()
+    await service.engine.drain()
+    messages = await fake.wait_for_messages(mai.user_id, mai.seen + 1)
+    assert "họp tổng kết phong trào" in (messages[-1].text or "")

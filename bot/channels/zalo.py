@@ -282,7 +282,11 @@ class ZaloChannel:
     async def send_delivery(
         self, external_id: str, replies: Sequence[Reply], lane: int
     ) -> SendOutcome:
-        """Send one outbox delivery and say how it went; the outbox tries again later."""
+        """Send one outbox delivery and say how it went; the outbox tries again later.
+        A broadcast goes without its buttons: a number typed back could only mean the
+        buttons of the person's own last exchange."""
+        if lane != ANSWERS:
+            replies = [replace(reply, buttons=()) for reply in replies]
         try:
             await self._deliver(external_id, replies, lane, attempts=2)
         except ZaloForbidden:
