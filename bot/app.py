@@ -16,6 +16,7 @@ from bot.channels.web_photos import MediaFiles
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloBotClient
 from bot.config import Settings
+from bot.digest import MonthlyDigest
 from bot.drafts import DraftSweeper
 from bot.media import MediaPurge, MediaStore
 from bot.outbox import Outbox
@@ -69,6 +70,7 @@ class ChungSuc:
         )
         self.media = MediaStore(settings.media_dir, self.sessions, clock)
         self.media_purge = MediaPurge(self.media)
+        self.digest = MonthlyDigest(self.sessions, self.services.catalogs, clock)
         self.broadcasts = BroadcastWorker(
             self.sessions, self.outbox.wake, self.services.catalogs, clock, quiet
         )
@@ -139,6 +141,7 @@ class ChungSuc:
         self.drafts.start()
         self.outbox.start()
         self.broadcasts.start()
+        self.digest.start()
 
     @property
     def channels(self) -> list[TelegramChannel | ZaloChannel]:
@@ -169,6 +172,7 @@ class ChungSuc:
         self.web.close_streams()
         await self.media_purge.stop()
         await self.drafts.stop()
+        await self.digest.stop()
         await self.broadcasts.stop()
         await self.outbox.stop()
         if self._runner is not None:

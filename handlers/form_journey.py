@@ -290,6 +290,7 @@ class FormJourney:
         more_commands: Mapping[str, Handler] | None = None,
         more_buttons: Mapping[str, Handler] | None = None,
         more_entry_actions: frozenset[str] = frozenset(),
+        more_help: Mapping[str, str] | None = None,
         officer_only: bool = False,
     ) -> Journey:
         """The journey the engine routes this form's commands, buttons and steps to."""
@@ -317,7 +318,7 @@ class FormJourney:
             entry_actions=frozenset({"open"}) | more_entry_actions,
             menu_label=menu_label,
             menu_order=menu_order,
-            help={command: help_text} if command else {},
+            help={**({command: help_text} if command else {}), **(more_help or {})},
             on_cancel=self.ask_discard,
             on_attachment=self.attachment,
             officer_only=officer_only,

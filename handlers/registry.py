@@ -6,6 +6,7 @@ from handlers import (
     announce,
     ask,
     browse,
+    digest,
     inbox,
     language,
     my_data,
@@ -39,6 +40,7 @@ def journeys() -> list[Journey]:
         submissions.journey,
         announce.journey,
         news.journey,
+        digest.journey,
     ]
 
 
