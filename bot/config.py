@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
-    telegram_send_rate: float = 25.0
+    telegram_send_rate: float = 28.0
     zalo_bot_token: str | None = None
     zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: str | None = None
@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_url: str | None = None
     media_dir: Path = Path("./var/media")
+    # Commune officers pre-review (recommend) before province officers decide.
+    review_commune_tier: bool = True
 
     @field_validator("database_url")
     @classmethod
