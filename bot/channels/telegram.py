@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import os
 from collections.abc import Awaitable, Sequence
@@ -27,6 +26,7 @@ from telegram.error import (
 
 from bot.channels.background import Poller, RetrySoon
 from bot.channels.batches import OrderedSends, UpdateBatches
+from bot.channels.bodies import BadBody, read_json_object
 from bot.channels.delivery import ChannelStartError
 from bot.channels.outgoing import OwedReplies
 from bot.channels.telegram_bot import ChannelBot
@@ -217,8 +217,8 @@ class TelegramChannel:
         if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
             return web.Response(status=401)
         try:
-            payload = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload = await read_json_object(request)
+        except BadBody:
             return web.Response(status=400)
         key = update_id(payload)
         if key is None:

@@ -49,6 +49,9 @@ class ButtonTap:
     query_id: str
 
 
+NAME_LENGTH = 200
+
+
 def update_id(payload: object) -> int | None:
     """The update's id, or None when the payload is not a Telegram update."""
     if not isinstance(payload, dict):
@@ -64,9 +67,10 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
     if member is not None:
         chat = _object(member, "chat")
         new = _object(member, "new_chat_member")
-        if chat is None or new is None or "id" not in chat:
+        chat_id = _chat_id(chat)
+        if chat_id is None or new is None:
             return None
-        return Membership(str(chat["id"]), reachable=new.get("status") not in GONE)
+        return Membership(chat_id, reachable=new.get("status") not in GONE)
     query = _object(payload, "callback_query")
     if query is not None:
         if "id" not in query:
@@ -74,13 +78,14 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
         message = _object(query, "message")
         chat = _object(message, "chat") if message is not None else None
         sender = _object(query, "from")
-        if chat is None or sender is None or "id" not in chat:
+        chat_id = _chat_id(chat)
+        if chat_id is None or sender is None:
             # Still answered, or the button would spin on the person's screen.
             return ButtonTap(None, str(query["id"]))
         data = query.get("data")
         incoming = Incoming(
             CHANNEL,
-            str(chat["id"]),
+            chat_id,
             button=data if isinstance(data, str) else "",
             name=full_name(sender),
             receipt=receipt,
@@ -89,15 +94,15 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
     message = _object(payload, "message")
     if message is None:
         return None
-    chat = _object(message, "chat")
+    chat_id = _chat_id(_object(message, "chat"))
     sender = _object(message, "from")
-    if chat is None or sender is None or "id" not in chat:
+    if chat_id is None or sender is None:
         return None
     contact = _object(message, "contact")
     if contact is not None:
         return Incoming(
             CHANNEL,
-            str(chat["id"]),
+            chat_id,
             name=full_name(sender),
             shared_contact=True,
             phone=_own_phone(contact, sender),
@@ -110,7 +115,7 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
         too_large = photo.size is not None and photo.size > MAX_PHOTO_BYTES
         return Incoming(
             CHANNEL,
-            str(chat["id"]),
+            chat_id,
             text=text,
             name=full_name(sender),
             photo=photo.file_id,
@@ -120,7 +125,7 @@ def read_update(payload: JSONDict, receipt: int | None) -> Incoming | ButtonTap 
     attachment = _attachment(message)
     return Incoming(
         CHANNEL,
-        str(chat["id"]),
+        chat_id,
         text=text,
         name=full_name(sender),
         # A location, a poll, a dice… and nothing typed: still a turn, of something else.
@@ -169,8 +174,16 @@ def chat_of(payload: JSONDict) -> str | None:
     if message is None:
         query = _object(payload, "callback_query")
         message = _object(query, "message") if query is not None else None
-    chat = _object(message, "chat") if message is not None else None
-    return str(chat["id"]) if chat is not None and "id" in chat else None
+    return _chat_id(_object(message, "chat") if message is not None else None)
+
+
+def _chat_id(chat: JSONDict | None) -> str | None:
+    """A chat's id as we key it; None unless it is a whole number, as Telegram sends
+    (a forged update may carry an object or a string of any length)."""
+    value = chat.get("id") if chat is not None else None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
+        return str(value)
+    return None
 
 
 def _file(data: JSONDict) -> PhotoFile | None:
@@ -229,7 +242,9 @@ def full_name(user: JSONDict) -> str | None:
     """First and last name, as Telegram clients show them."""
     parts = [user.get("first_name"), user.get("last_name")]
     name = " ".join(part for part in parts if isinstance(part, str) and part)
-    return name or None
+    # Clipped to what the contacts table keeps: a forged update's endless name would
+    # otherwise fail the turn on PostgreSQL every time it is retried.
+    return name[:NAME_LENGTH] or None
 
 
 def _object(container: JSONDict, key: str) -> JSONDict | None:

@@ -66,6 +66,25 @@ def keyboard(buttons: Sequence[Button]) -> JSONDict | None:
     return {"inline_keyboard": rows} if rows else None
 
 
+def escaped_pieces(text: str, limit: int) -> list[str]:
+    """`text` split for sending, each piece escaped for HTML and within `limit`. Split
+    first, escaped after: escaping first could cut an entity such as `&lt;` in two."""
+    pieces: list[str] = []
+    for piece in split_text(text, limit):
+        _escape_within(piece, limit, pieces)
+    return pieces
+
+
+def _escape_within(piece: str, limit: int, into: list[str]) -> None:
+    escaped = html.escape(piece, quote=False)
+    if len(escaped) <= limit:
+        into.append(escaped)
+        return
+    # Escaping made it longer than a message: the raw piece in halves, and so on.
+    for part in split_text(piece, max(1, len(piece) // 2)):
+        _escape_within(part, limit, into)
+
+
 def phone_keyboard(language: str) -> JSONDict:
     """A reply keyboard with the one button that shares the person's own contact;
     it hides once used."""
@@ -189,20 +208,20 @@ class TelegramSender:
             text.then_inline, text.markup = text.markup, REMOVE_KEYBOARD
 
     async def _messages(self, reply: Reply) -> list[Outgoing]:
-        text = html.escape(reply.text, quote=False)
         inline = keyboard(reply.buttons)
         photo = await self._photo(reply.photo)
         messages: list[Outgoing] = []
-        if photo is not None and len(text) <= MessageLimit.CAPTION_LENGTH:
+        caption = html.escape(reply.text, quote=False)
+        if photo is not None and len(caption) <= MessageLimit.CAPTION_LENGTH:
             # One message, as a person would send it: the photo, its words under it, the
             # buttons under those.
-            photo.text, photo.markup = text or None, inline
+            photo.text, photo.markup = caption or None, inline
             messages.append(photo)
         else:
             if photo is not None:
                 # Too many words for a caption: the photo first, then the text.
                 messages.append(photo)
-            pieces = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
+            pieces = escaped_pieces(reply.text, MessageLimit.MAX_TEXT_LENGTH)
             messages += [Outgoing(piece) for piece in pieces]
             if pieces:
                 messages[-1].markup = inline

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.bodies import BadBody, read_json_object
+from bot.channels.bodies import cursor as read_cursor
 from bot.channels.web_photos import UploadTooLarge, media_link, read_upload
 from bot.media import MediaStore
 from handlers.engine import Engine
@@ -25,9 +27,11 @@ CHANNEL = "web"
 PAGE = Path(__file__).with_name("web_page.html")
 # At least 128 bits of randomness in URL-safe base64, made by the page: nobody can guess
 # another person's session and read their conversation.
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22,128}")
 MAX_BUTTON_ID = 128
 HEARTBEAT_SECONDS = 15.0
+STREAMS_PER_SESSION = 3
+STREAMS_IN_ALL = 2000
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -47,10 +51,6 @@ def _dumps(data: object) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _cursor(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def _bad_request(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
 
@@ -64,6 +64,7 @@ class WebChat:
         self._media = media
         self._wakeups: dict[str, set[asyncio.Event]] = {}
         self._closing = False
+        self._streams = 0
         self._page = PAGE.read_bytes()
 
     def add_routes(self, app: web.Application) -> None:
@@ -93,13 +94,11 @@ class WebChat:
 
     async def post_message(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _bad_request("Body must be JSON.")
-        if not isinstance(body, dict):
-            return _bad_request("Body must be a JSON object.")
+            body = await read_json_object(request)
+        except BadBody as bad:
+            return _bad_request(str(bad))
         session_id = body.get("session_id")
-        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+        if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             return _bad_request("session_id must be 22-128 URL-safe characters.")
         text, button = body.get("text"), body.get("button")
         if isinstance(button, str) and 0 < len(button) <= MAX_BUTTON_ID:
@@ -125,7 +124,7 @@ class WebChat:
             # Not multipart at all, or broken framing.
             return _bad_request("Send multipart/form-data with session_id and photo.")
         session_id = upload.session_id
-        if session_id is None or not SESSION_ID.match(session_id):
+        if session_id is None or not SESSION_ID.fullmatch(session_id):
             return _bad_request("session_id must be 22-128 URL-safe characters.")
         if upload.photo is None:
             return _bad_request("Send the photo as the photo field.")
@@ -148,7 +147,7 @@ class WebChat:
     async def history(self, request: web.Request) -> web.Response:
         """The latest messages of a session, so a reloaded page shows the conversation."""
         session_id = request.query.get("session_id", "")
-        if not SESSION_ID.match(session_id):
+        if not SESSION_ID.fullmatch(session_id):
             return _bad_request("session_id must be 22-128 URL-safe characters.")
         async with self._sessions() as session:
             contact = await find_contact(session, CHANNEL, session_id)
@@ -174,9 +173,14 @@ class WebChat:
         that reconnects (EventSource sends Last-Event-ID) or that passes `after=` the last
         id its history showed misses nothing, whatever happened while it was away."""
         session_id = request.query.get("session_id", "")
-        if not SESSION_ID.match(session_id):
+        if not SESSION_ID.fullmatch(session_id):
             return _bad_request("session_id must be 22-128 URL-safe characters.")
-        cursor = _cursor(request.headers.get("Last-Event-ID") or request.query.get("after"))
+        open_here = self._wakeups.get(session_id, set())
+        if len(open_here) >= STREAMS_PER_SESSION or self._streams >= STREAMS_IN_ALL:
+            # A page needs one stream (two while it reconnects); more is someone
+            # holding connections open.
+            return web.json_response({"error": "Too many open event streams."}, status=429)
+        cursor = read_cursor(request.headers.get("Last-Event-ID") or request.query.get("after"))
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
@@ -184,6 +188,7 @@ class WebChat:
         wakeup = asyncio.Event()
         wakeups = self._wakeups.setdefault(session_id, set())
         wakeups.add(wakeup)
+        self._streams += 1
         try:
             await response.write(b": connected\n\n")
             while not self._closing:
@@ -202,6 +207,7 @@ class WebChat:
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
+            self._streams -= 1
             wakeups.discard(wakeup)
             if not wakeups:
                 self._wakeups.pop(session_id, None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +13,7 @@ from functools import partial
 from aiohttp import web
 
 from bot.channels.background import Poller, RetrySoon
+from bot.channels.bodies import BadBody, read_json_object
 from bot.channels.delivery import (
     ChannelStartError,
     SeenUpdates,
@@ -261,10 +261,10 @@ class ZaloChannel:
         if not hmac.compare_digest(secret.encode(), (self._webhook_secret or "").encode()):
             return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"ok": False, "description": "Malformed JSON"}, status=400)
-        update = parse_update(body) if isinstance(body, dict) else None
+            body = await read_json_object(request)
+        except BadBody as bad:
+            return web.json_response({"ok": False, "description": str(bad)}, status=400)
+        update = parse_update(body)
         if update is None:
             return web.json_response({"ok": False, "description": "Not an update"}, status=400)
         await self.accept(update)

@@ -374,7 +374,7 @@ def parse_update(raw: Mapping[str, Any]) -> ZaloUpdate | None:
         chat_id=chat_id,
         user_id=user_id or chat_id,
         # The mirrored docs show `first_name`; production code reads `display_name`.
-        user_name=_first_str(sender, "display_name", "first_name", "name"),
+        user_name=(_first_str(sender, "display_name", "first_name", "name") or "")[:200] or None,
         # Image events carry their text as `caption`.
         text=_first_str(message, "text", "caption"),
         # Sources disagree on the image field name, so both are accepted.
@@ -450,10 +450,15 @@ def _as_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Longer ids than Zalo's (a few dozen characters) are forged; the contacts table keeps 128.
+MAX_ID = 128
+
+
 def _as_id(value: Any) -> str:
-    """Normalise an id to a string; Zalo sends strings, but numbers must not be lost."""
+    """Normalise an id to a string; Zalo sends strings, but numbers must not be lost.
+    An id no real update carries (too long, or with control characters) is no id."""
     if isinstance(value, str):
-        return value
+        return value if len(value) <= MAX_ID and value.isprintable() else ""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""
