@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
 from handlers.errors import DomainError, NotFound
+from handlers.flood import ADMIT, NOTICE, FloodGate, record_dropped
 from handlers.locks import KeyedLocks
 from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label, is_stop_word
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
@@ -82,6 +83,7 @@ class Engine:
         numbered_channels: frozenset[str] = frozenset(),
         locks: KeyedLocks | None = None,
         deferred_channels: frozenset[str] = frozenset(),
+        flood: FloodGate | None = None,
     ) -> None:
         self.services = services
         self.numbered_channels = numbered_channels
@@ -101,6 +103,7 @@ class Engine:
                 self.commands[name] = handler
         self.fallback = fallback
         self._locks = locks or KeyedLocks()
+        self.flood = flood or FloodGate()
         self._background: set[asyncio.Task[None]] = set()
 
     def _offered(self, officer: bool) -> list[Journey]:
@@ -160,10 +163,22 @@ class Engine:
         instead of one each, which is what lets a single process keep up with a crowd.
         """
         results: list[list[Reply]] = [[] for _ in incomings]
+        verdicts = [self.flood.verdict(_person(incoming)) for incoming in incomings]
+        flooded = [i for i, verdict in enumerate(verdicts) if verdict != ADMIT]
+        if flooded:
+            dropped = await record_dropped(
+                self.services,
+                [incomings[i] for i in flooded],
+                [verdicts[i] == NOTICE for i in flooded],
+            )
+            for index, kept in zip(flooded, dropped, strict=True):
+                results[index] = kept
+        admitted = [i for i, verdict in enumerate(verdicts) if verdict == ADMIT]
         # People one of whose messages could not be handled: their later messages wait
         # too (unanswered, still pending), or they would be answered out of order.
         held: set[tuple[str, str]] = set()
-        for wave in waves(incomings):
+        for wave in waves([incomings[i] for i in admitted]):
+            wave = [admitted[i] for i in wave]
             wave = [i for i in wave if _person(incomings[i]) not in held]
             replies = await self._handle_wave([incomings[i] for i in wave]) if wave else []
             for index, answer in zip(wave, replies, strict=True):

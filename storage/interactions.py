@@ -12,6 +12,8 @@ from storage.models import Interaction
 
 # The kind of an outgoing message sent outside a turn (officer answer, announcement).
 PUSH = "push"
+# A message past its sender's flood limit: kept, not answered.
+DROPPED = "dropped"
 # Longer texts are refused before they reach a journey; the log keeps this much of them.
 MAX_LOGGED_TEXT = 4000
 
