@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_send_rate: float = 28.0
+    # Messages a second to one chat after a short burst; 0 turns the per-chat pace off
+    # (a self-hosted Bot API server, benchmarks against a fake without limits).
+    telegram_chat_rate: float = 1.0
     zalo_bot_token: str | None = None
     zalo_base_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: str | None = None
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
     admins: str = ""
     default_province: str = "quang-tri"
     log_level: str = "INFO"
+    log_format: str = "text"
+    # Bearer token for GET /metrics; unset, there are no metrics to read.
+    metrics_token: str | None = None
+    # Interaction texts older than this many days are purged (the rows stay, for counts).
+    retention_days: int = 365
     public_url: str | None = None
     media_dir: Path = Path("./var/media")
     # Commune officers pre-review (recommend) before province officers decide.
@@ -73,6 +81,13 @@ class Settings(BaseSettings):
     def _positive_rate(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("messages per second must be above 0")
+        return value
+
+    @field_validator("telegram_chat_rate")
+    @classmethod
+    def _rate_or_off(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("messages per second must be 0 (off) or more")
         return value
 
     @field_validator("zalo_webhook_secret", "telegram_webhook_secret")
@@ -103,6 +118,30 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("choose DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("choose text or json")
+        return value.lower()
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        # Anyone who guesses it reads the service's figures; a short one is guessed.
+        if value is None or not value.strip():
+            return None
+        if len(value) < 16:
+            raise ValueError("use at least 16 characters (e.g. openssl rand -hex 32)")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_days(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("keep texts at least 1 day")
+        return value
 
     @field_validator("public_url")
     @classmethod

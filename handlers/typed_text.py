@@ -26,8 +26,13 @@ def is_stop_word(text: str) -> bool:
     return bare.lower() in _STOP_WORDS or bare in _STOP_CAPITALS
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
-    """NFC, without control and direction-override characters, trimmed."""
+    """NFC, without control and direction-override characters, trimmed; a lone
+    surrogate (no database can store one) becomes the replacement character."""
+    text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 

@@ -27,6 +27,7 @@ async def get_or_create_contact(
     Insert-or-ignore first, so two workers meeting a new person at once both end up
     with the same row instead of one failing on the unique constraint.
     """
+    name = storable_name(name)
     contact = await find_contact(session, channel, external_id)
     if contact is None:
         values = {
@@ -58,8 +59,18 @@ def touch_contact(contact: Contact, now: datetime, name: str | None) -> None:
     # Whoever writes to us can be written to: a block or a failed send is over.
     if contact.blocked:
         contact.blocked = False
+    name = storable_name(name)
     if name and contact.name != name:
         contact.name = name
+
+
+def storable_name(name: str | None) -> str | None:
+    """A display name as the contacts table can keep it: at most 200 characters, no
+    lone surrogate, whatever a platform (or a forger) sent."""
+    if not name:
+        return None
+    cleaned = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in name[:200])
+    return cleaned.strip() or None
 
 
 async def find_contact(session: AsyncSession, channel: str, external_id: str) -> Contact | None:

@@ -51,11 +51,11 @@ class Pacer:
         self._paused_until = 0.0
         self._waiting: dict[int, deque[asyncio.Future[None]]] = {lane: deque() for lane in LANES}
         self._granting: asyncio.Task[None] | None = None
-        self._chats = ChatBuckets(chat_rate, chat_burst)
+        self._chats = ChatBuckets(chat_rate, chat_burst) if chat_rate > 0 else None
 
     async def slot(self, chat: str | None = None, lane: int = ANSWERS) -> None:
         """Wait for this chat's turn, then for a slot of the overall pace."""
-        if chat is not None:
+        if chat is not None and self._chats is not None:
             wait = self._chats.wait_for(chat, time.monotonic())
             while wait > 0:
                 # Asleep until this chat's bucket holds a token again, then ask anew:

@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -97,7 +98,8 @@ class TelegramChannel:
         base_file_url: str,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        send_rate: float = 25.0,
+        send_rate: float = 28.0,
+        chat_rate: float = 1.0,
         media: MediaStore | None = None,
     ) -> None:
         # PTB 22 warns on every RetryAfter unless its durations are timedeltas; opting in
@@ -120,7 +122,7 @@ class TelegramChannel:
         self._batches: UpdateBatches[Received] = UpdateBatches(
             self._handle_batch, name="telegram-updates"
         )
-        self._sender = TelegramSender(self.bot, sessions, send_rate, media)
+        self._sender = TelegramSender(self.bot, sessions, send_rate, media, chat_rate)
         self._sends = OrderedSends()
         self._photos = PhotoIntake(self.bot, media) if media is not None else None
         # Per chat: a photo being fetched, and that person's later updates behind it.
@@ -134,6 +136,8 @@ class TelegramChannel:
         # Taken to queue updates, so that stored ones go in before newer ones.
         self._admission = asyncio.Lock()
         self._accepting = False
+        # When a poll or a webhook call last succeeded, for /healthz and /metrics.
+        self.last_success: datetime | None = None
 
     @property
     def webhook_path(self) -> str | None:
@@ -230,6 +234,7 @@ class TelegramChannel:
         receipt = await keep_inbound(self._sessions, CHANNEL, str(key), payload, utcnow())
         if receipt is not None:
             await self._enqueue(payload, receipt)
+        self.last_success = utcnow()
         return web.Response(status=200)
 
     async def _enqueue(self, payload: JSONDict, receipt: int) -> None:
@@ -269,6 +274,7 @@ class TelegramChannel:
             try:
                 payloads = await self.bot.get_update_payloads(offset, POLL_SECONDS, ALLOWED_UPDATES)
                 backoff = 1.0
+                self.last_success = utcnow()
             except (InvalidToken, Forbidden):
                 log.error("Telegram refused the token while polling; the channel stops")
                 return

@@ -136,10 +136,11 @@ class TelegramSender:
         sessions: Sessions,
         send_rate: float,
         media: MediaStore | None = None,
+        chat_rate: float = 1.0,
     ) -> None:
         self._bot = bot
         self._sessions = sessions
-        self._pacer = Pacer(send_rate)
+        self._pacer = Pacer(send_rate, chat_rate=chat_rate)
         self._media = media
         # Chats shown the "share my phone" keyboard: the next message that can carry it
         # takes the keyboard away, so it does not linger once the question is past.

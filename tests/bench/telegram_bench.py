@@ -9,7 +9,9 @@ with the bot in this process so that neither side's CPU is shared with the other
 (b) the real service (``ChungSuc``: engine, knowledge base, interactions stored in a fresh
     SQLite file), settled after start as ``chungsuc run`` does, under the same load;
 (c) the real service with updates injected at a fixed rate (100/s from the 200 users, open
-    loop: regardless of replies).
+    loop: regardless of replies);
+(f) with ``--scenario form`` instead: form steps at 100/s with 5,000 nomination drafts open
+    (``tests/bench/form_load.py``).
 
 The fake and the users live in ``tests/bench/telegram_load.py``. The users ask the in-scope
 questions of ``tests/data/kb_questions.yaml`` for the default province. Latency runs from the
@@ -44,8 +46,11 @@ from telegram.ext import ApplicationBuilder, MessageHandler, filters
 from bot.app import ChungSuc
 from bot.config import load_settings
 from bot.memory import settle_after_start
+from handlers.flood import FloodGate
 from storage.db import create_engine
 from storage.models import Interaction, OutgoingReply
+from tests.bench import form_load
+from tests.bench.form_load import FormDrafts, count_drafts
 from tests.bench.kb_bench import load_cases
 from tests.bench.telegram_load import DRAIN_TIMEOUT, Load, run_fake
 from tests.bench.telegram_transport_bench import _count_error, _echo
@@ -127,10 +132,14 @@ async def run_echo(conn: Connection) -> dict[str, Any]:
 
 
 async def run_service(
-    conn: Connection, send_rate: float, postgres_url: str | None = None
+    conn: Connection,
+    send_rate: float,
+    postgres_url: str | None = None,
+    drafts: FormDrafts | None = None,
 ) -> dict[str, Any]:
     """Scenarios (b) and (c): the whole service on a fresh SQLite database, or on the
-    PostgreSQL at `postgres_url` with its public schema emptied first."""
+    PostgreSQL at `postgres_url` with its public schema emptied first; with `drafts`, the
+    form scenario, whose drafts are opened before the users start."""
     loop = asyncio.get_running_loop()
     base_url, base_file_url = await loop.run_in_executor(None, conn.recv)
     errors = _ErrorCount()
@@ -147,17 +156,26 @@ async def run_service(
                 telegram_base_url=base_url,
                 telegram_base_file_url=base_file_url,
                 telegram_send_rate=send_rate,
+                # The fake lifts Telegram's per-chat limit; so does the service.
+                telegram_chat_rate=0,
             )
             app = ChungSuc(settings)
+            # Each simulated user writes several times a second, which the flood gate
+            # would rightly stop in a person: lifted, as the fake lifts its limits.
+            app.engine.flood = FloodGate(limit=10**9)
             await app.start()
             # As `chungsuc run` does once started.
             settle_after_start()
+            seeded = await drafts.open(app) if drafts is not None else None
             try:
                 figures, cpu_share = await _follow(conn)
             finally:
                 await app.stop()
             figures["messages_total"] = await _stopped(conn)
             figures["stored"] = await _count_interactions(database_url)
+            if seeded is not None:
+                figures["drafts_seeded"] = seeded
+                figures["drafts_after"] = await count_drafts(database_url)
     finally:
         logging.getLogger().removeHandler(errors)
     figures["bot_cpu"] = cpu_share
@@ -286,7 +304,11 @@ def main() -> None:
         help="run (b) and (c) on this PostgreSQL database (its public schema is emptied), "
         "e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test; SQLite otherwise",
     )
+    form_load.add_arguments(parser)
     args = parser.parse_args()
+    if args.scenario == "form":
+        form_load.run(args, scenario, run_service, _row, _problems)
+        return
 
     province = load_settings().default_province
     questions = [case.q for case in load_cases() if case.expect and case.province == province]

@@ -22,6 +22,8 @@ from tests.fakes.telegram_objects import JSONDict
 REPLY_TIMEOUT = 30.0
 # After an open-loop window, replies still owed are awaited this long, then counted as lost.
 DRAIN_TIMEOUT = 15.0
+# The simulated users' Telegram ids: FIRST_USER, FIRST_USER + 1, …
+FIRST_USER = 1000
 
 
 class _TimedFake(FakeTelegramAPI):
@@ -51,6 +53,9 @@ class Load:
     seconds: float
     rate: float | None = None
     """Updates per second injected regardless of replies; None for a closed loop."""
+    answers: tuple[str, ...] = ()
+    """In the open loop, what every user types instead of questions: their n-th update is
+    the n-th answer (the form scenario: each answers the step their draft waits at)."""
 
 
 @dataclass
@@ -74,7 +79,7 @@ async def _serve(conn: Connection, load: Load) -> None:
     fake = _TimedFake()
     await fake.start()
     try:
-        user_ids = [1000 + n for n in range(load.users)]
+        user_ids = [FIRST_USER + n for n in range(load.users)]
         for user_id in user_ids:
             fake.add_user(user_id, f"Người dùng {user_id}")
         conn.send((fake.base_url, fake.base_file_url))
@@ -163,8 +168,13 @@ async def _open_loop(
                 await asyncio.sleep(delay)
             index = sent % len(user_ids)
             user_id = user_ids[index]
+            before = len(queued[user_id])
             queued[user_id].append(time.monotonic())
-            fake.user_sends_text(user_id, _question(load, index, len(queued[user_id])))
+            if load.answers:
+                text = load.answers[before % len(load.answers)]
+            else:
+                text = _question(load, index, before + 1)
+            fake.user_sends_text(user_id, text)
             sent += 1
 
     injector = asyncio.create_task(inject())
