@@ -19,8 +19,10 @@ from bot.config import Settings
 from bot.digest import MonthlyDigest
 from bot.drafts import DraftSweeper
 from bot.media import MediaPurge, MediaStore
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.quiet import QuietHours
+from bot.retention import Retention
 from content.i18n import Catalogs
 from content.kb import load_knowledge
 from content.knowledge import Knowledge, officer_entry
@@ -30,6 +32,7 @@ from handlers.locks import KeyedLocks
 from handlers.registry import build_engine
 from handlers.types import Services
 from storage.db import create_engine, create_sessions, ping
+from storage.deliveries import outbox_depth
 from storage.migrate import upgrade
 from storage.models import KnowledgeEntry, utcnow
 
@@ -61,6 +64,7 @@ class ChungSuc:
             admins=frozenset((i.channel, i.external_id) for i in settings.admin_identities),
             provinces=tuple(provinces),
             default_province=settings.default_province,
+            review_commune_tier=settings.review_commune_tier,
         )
         self.engine: Engine = build_engine(
             self.services,
@@ -99,6 +103,7 @@ class ChungSuc:
                 webhook_url=settings.telegram_webhook_url,
                 webhook_secret=settings.telegram_webhook_secret,
                 send_rate=settings.telegram_send_rate,
+                chat_rate=settings.telegram_chat_rate,
                 media=self.media,
             )
             self.telegram.add_routes(self.http)
@@ -119,6 +124,12 @@ class ChungSuc:
             self.zalo.add_routes(self.http)
             self.outbox.register("zalo", self.zalo)
         self.http.router.add_get("/healthz", self._healthz)
+        self.retention = Retention(self.sessions, clock, settings.retention_days)
+        # Without METRICS_TOKEN there is no /metrics at all (404).
+        self.metrics: Metrics | None = None
+        if settings.metrics_token:
+            self.metrics = Metrics(self.sessions, clock, settings.metrics_token, self.last_success)
+            self.metrics.add_routes(self.http)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -139,6 +150,9 @@ class ChungSuc:
             await channel.start()
         self.media_purge.start()
         self.drafts.start()
+        self.retention.start()
+        if self.metrics is not None:
+            self.metrics.start()
         self.outbox.start()
         self.broadcasts.start()
         self.digest.start()
@@ -172,6 +186,9 @@ class ChungSuc:
         self.web.close_streams()
         await self.media_purge.stop()
         await self.drafts.stop()
+        await self.retention.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         await self.digest.stop()
         await self.broadcasts.stop()
         await self.outbox.stop()
@@ -185,11 +202,35 @@ class ChungSuc:
         await self.db.dispose()
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        """200 when the database answers and every channel is listening; 503 saying what
-        is wrong otherwise, so a monitor notices a channel that stopped on its own."""
+        """200 when the database answers and every channel is listening, with the outbox
+        depth and each channel's last successful poll or webhook; 503 saying what is wrong
+        otherwise, so a monitor notices a channel that stopped on its own."""
         if not await ping(self.db):
             return web.json_response({"status": "database unreachable"}, status=503)
         problems = [problem for channel in self.channels if (problem := channel.problem)]
         if problems:
             return web.json_response({"status": "degraded", "problems": problems}, status=503)
-        return web.json_response({"status": "ok"})
+        try:
+            async with self.sessions() as session:
+                depth, oldest = await outbox_depth(session)
+        except Exception:
+            return web.json_response({"status": "database unreachable"}, status=503)
+        age = (self.services.clock() - oldest).total_seconds() if oldest is not None else None
+        return web.json_response(
+            {
+                "status": "ok",
+                "outbox": {
+                    "depth": depth,
+                    "oldest_seconds": None if age is None else max(round(age, 1), 0.0),
+                },
+                "channels": {
+                    name: {"last_success": at.isoformat() if at is not None else None}
+                    for name, at in self.last_success().items()
+                },
+            }
+        )
+
+    def last_success(self) -> dict[str, datetime | None]:
+        """Each phone channel's last successful poll or webhook call."""
+        named = {"telegram": self.telegram, "zalo": self.zalo}
+        return {name: c.last_success for name, c in named.items() if c is not None}

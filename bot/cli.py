@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | ask | areas | db upgrade | invite`."""
+"""Command line: `python -m bot run | ask | areas | db upgrade | invite | export | report`."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from bot.app import ChungSuc
+from bot.backup import add_backup_parser, run_backup
 from bot.channels.delivery import ChannelStartError
 from bot.cli_broadcast import add_broadcast_parser, run_broadcast
 from bot.config import Settings, SettingsError, load_settings
+from bot.export import add_export_parser, run_export
+from bot.logs import configure_logging
 from bot.memory import settle_after_start
+from bot.report import add_report_parser, run_report
 from content.areas import Commune, load_areas
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
+from content.provinces import load_provinces
 from storage.audit import record_audit
 from storage.db import create_engine, create_sessions
 from storage.invites import ROLES, create_invite
@@ -43,10 +48,45 @@ def build_parser() -> argparse.ArgumentParser:
     areas.add_argument("search", nargs="?", help="a name, today's or pre-2025, in any form")
     invite = commands.add_parser("invite", help="print a one-time code that grants a role")
     invite.add_argument("--role", choices=ROLES, required=True)
-    invite.add_argument("--area", help="the area the officer is responsible for, e.g. quang-tri")
+    invite.add_argument(
+        "--area",
+        help="a province slug (quang-tri) or a commune code from `areas`; all: admins only",
+    )
     invite.add_argument("--org", help="for --role member: the union or association")
     add_broadcast_parser(commands)
+    add_export_parser(commands)
+    add_report_parser(commands)
+    add_backup_parser(commands)
     return parser
+
+
+AREAS_HINT = "list codes with: python -m bot areas [--province SLUG] [SEARCH]"
+
+
+def invite_area(role: str, area: str | None) -> tuple[str | None, str]:
+    """The area to store for an invite and how to name it, or ValueError saying why it
+    cannot be. Officers need a province or a commune of the area list; `all` (or no
+    area) is for admins only."""
+    provinces = load_provinces()
+    if area is None or area == "all":
+        if role == "officer":
+            raise ValueError(
+                "--role officer needs --area: a province ("
+                + ", ".join(provinces)
+                + ") or a commune code; "
+                + AREAS_HINT
+                + ("" if area is None else "; --area all is for --role admin only")
+            )
+        return None, "tất cả các tỉnh"
+    if area in provinces:
+        return area, f"tỉnh {provinces[area].name('vi')}"
+    commune = load_areas().get(area)
+    if commune is None:
+        raise ValueError(
+            f"--area {area!r} is neither a province ({', '.join(provinces)}) nor a commune "
+            f"code; {AREAS_HINT}"
+        )
+    return commune.code, f"{commune.name} ({commune.code})"
 
 
 async def serve(settings: Settings) -> int:
@@ -203,9 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     # Migration chatter is noise in every command's output; failures still show.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "ask":
@@ -214,6 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_areas(args)
     if args.command == "broadcast":
         return asyncio.run(run_broadcast(settings, args))
+    if args.command == "export":
+        return asyncio.run(run_export(settings.database_url, args, CLI_ACTOR))
+    if args.command == "report":
+        return asyncio.run(run_report(settings.database_url, args))
+    if args.command == "backup":
+        return run_backup(settings, args)
     if args.command == "run":
         return asyncio.run(serve(settings))
     elif args.command == "db":
@@ -223,8 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.role == "member" and not args.org:
             print("--role member needs --org, the union or association", file=sys.stderr)
             return 2
-        code = asyncio.run(make_invite(settings, args.role, args.area, args.org))
-        scope = args.org or args.area
-        print(f"Invite code for {args.role}{' of ' + scope if scope else ''}: {code}")
+        try:
+            area, area_label = invite_area(args.role, args.area)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        code = asyncio.run(make_invite(settings, args.role, area, args.org))
+        scope = args.org or area_label
+        print(f"Invite code for {args.role} of {scope}: {code}")
         print("Valid for 7 days, once. The person sends in chat: /canbo " + code)
     return 0

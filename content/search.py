@@ -12,6 +12,7 @@ rapidfuzz then breaks near-ties the way a person would read them.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,9 +42,23 @@ W_SIMILARITY = 0.3
 SIMILARITY = fuzz.token_set_ratio
 # A province named in the question ("… ở An Giang") tips near-ties toward its plan.
 NAMED_PROVINCE_BONUS = 0.03
+# "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
+NATION_BONUS = 0.05
+NATION_WORDS = ("ca nuoc", "toan quoc")
+# A question of two parts ("mấy xã đạt, chiếm bao nhiêu %?") is split here, and a part
+# whose own best entry differs from the answer adds that entry to the answer.
+_PARTS = re.compile(r"[,;?]| còn | con ")
+COMPOSE_AT = 0.5
+_ASKS = frozenset("nhieu may nao gi ai dau sao khong".split())
 # At or above ANSWER_AT the bot answers; from SUGGEST_AT it offers "Ý bạn là…?".
 ANSWER_AT = 0.44
 SUGGEST_AT = 0.3
+# ... and only when the best entry leads the next by MARGIN, or by SURE_MARGIN when its
+# confidence reaches SURE_AT.
+MARGIN = 0.03
+SURE_AT = 0.55
+SURE_MARGIN = 0.01
+CERTAIN_AT = 0.9
 # A question needs this many meaningful words to be answered outright.
 MIN_WORDS = 2
 
@@ -52,6 +67,8 @@ STOPWORDS = frozenset(
     "la gi bao nhieu the nao nhu co khong cua va cho toi minh em anh chi a oi nao o dau khi "
     "thi duoc ve voi nhung cac mot nay do de tu trong ra vay nhe a da se dang can muon hoi "
     "biet xin cam on ban cau may ai sao vi "
+    # Chat and dialect particles ("ad ơi", "hen", "nè", "hả", "rồi", "chưa").
+    "ad admin oi hen ne ha nha nhe ri hi roi chua kia ta "
     # English ones that do not collide with a folded Vietnamese syllable ("an", "to",
     # "can" and "on" do: "An Giang", "tổ", "cán bộ", "cảm ơn").
     "what is the of how many much when where who which does are was were with and or my "
@@ -73,6 +90,9 @@ class Answer:
 
     best: Match | None
     suggestions: tuple[Match, ...]
+    # For a question asking two things: the entries answering the other part, shown
+    # after the best one.
+    composed: tuple[Match, ...] = ()
 
     @property
     def fallback(self) -> bool:
@@ -115,6 +135,12 @@ class KnowledgeIndex:
             for entry in self.entries
         ]
         self.by_id = {entry.id: entry for entry in self.entries}
+        # National entries about one province ("Tỉnh An Giang mới…"): never the answer for
+        # someone asking about another province.
+        self._about = [
+            self.province_named_in(e.questions[0]) if e.province is None else None
+            for e in self.entries
+        ]
 
     @staticmethod
     def _bag(entry: Entry) -> dict[str, float]:
@@ -163,7 +189,8 @@ class KnowledgeIndex:
     def _query_tokens(self, question: str) -> list[str]:
         syllables = []
         for word in words(question):
-            if word in self._postings or word.isdigit():
+            # Function words are never "corrected": "vay" is not a typo of "van".
+            if word in self._postings or word.isdigit() or word in STOPWORDS:
                 syllables.append(word)
             else:
                 syllables.append(self._correct(word) or word)
@@ -185,7 +212,7 @@ class KnowledgeIndex:
             if idf is None:
                 continue
             for doc, tf in self._postings[token]:
-                entry_province = self.entries[doc].province
+                entry_province = self.entries[doc].province or self._about[doc]
                 if entry_province is not None and entry_province != target:
                     continue
                 norm = K1 * (1 - B + B * self._lengths[doc] / self._average)
@@ -205,10 +232,12 @@ class KnowledgeIndex:
         folded = " ".join(words(question))
         accents = accented_words(question)
         named = self.province_named_in(question)
+        nation = any(f in folded for f in NATION_WORDS)
         rated = [
             (
                 self._confidence(folded, content, accents, mass, scores[d], d)
-                + (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0),
+                + (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
+                + (NATION_BONUS if nation and self.entries[d].province is None else 0),
                 d,
             )
             for d in top
@@ -272,6 +301,42 @@ class KnowledgeIndex:
         if not self._enough_to_answer(question):
             # "3", "ok", "chào": too little to be sure of anything; suggest at most.
             return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))
-        if matches and matches[0].confidence >= ANSWER_AT:
-            return Answer(matches[0], tuple(matches[1:4]))
+        if matches and self._sure(matches):
+            return Answer(
+                matches[0], tuple(matches[1:4]), self._composed(question, province, matches[0])
+            )
         return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))
+
+    @staticmethod
+    def _sure(matches: list[Match]) -> bool:
+        """Sure enough to answer outright: confident, and clearly ahead of the next entry
+        (two entries close together are a question of which one was meant: suggest)."""
+        best = matches[0].confidence
+        if best >= CERTAIN_AT:
+            # Near-certain matches tie only when entries say the same thing.
+            return True
+        margin = best - matches[1].confidence if len(matches) > 1 else 1.0
+        if best >= ANSWER_AT and margin >= MARGIN:
+            return True
+        return best >= SURE_AT and margin >= SURE_MARGIN
+
+    def _composed(self, question: str, province: str | None, best: Match) -> tuple[Match, ...]:
+        """For a two-part question, the entries that answer a part the best one does not."""
+        # Only parts that ask something ("…, chiếm bao nhiêu %?"), and at most three.
+        parts = [p for p in _PARTS.split(question) if _ASKS.intersection(words(p))]
+        if not 2 <= len(parts) <= 3:
+            return ()
+        named = self.province_named_in(question)
+        found: list[Match] = []
+        for part in parts:
+            if not self._enough_to_answer(part):
+                continue
+            # The part inherits the question's province ("…ở AG, còn QT thì sao").
+            own = self.province_named_in(part) or named or province
+            top = self.search(part, own, limit=1)
+            if not top or top[0].confidence < COMPOSE_AT:
+                continue
+            match = top[0]
+            if match.entry.id != best.entry.id and all(m.entry.id != match.entry.id for m in found):
+                found.append(match)
+        return tuple(found[:1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from functools import lru_cache
 
 # Abbreviations people type, and what they stand for (already folded).
 ABBREVIATIONS = {
@@ -45,7 +46,63 @@ ABBREVIATIONS = {
     "tp": "huyen",
     "dlcn": "du lieu ca nhan",
     "bvdlcn": "bao ve du lieu ca nhan",
+    # Chat spelling.
+    "hok": "khong",
+    "hk": "khong",
+    "khg": "khong",
+    "kg": "khong",
+    "hong": "khong",
+    "hem": "khong",
+    "z": "vay",
+    "dz": "vay",
+    "zay": "vay",
+    "dzay": "vay",
+    "dzi": "vay",
+    "rui": "roi",
+    "nhiu": "bao nhieu",
+    "tui": "toi",
+    "ntn": "nhu the nao",
+    "sp": "san pham",
+    "xd": "xay dung",
+    "hdtdkt": "hoi dong thi dua khen thuong",
+    # Central dialect (Quảng Trị): "rứa" = vậy, "răng" = sao, "ni" = này, "nớ" = đó.
+    "rua": "vay",
+    "ni": "nay",
 }
+
+# Dialect words whose folded form collides with a common word, so they are matched with
+# their diacritics: "răng" (Central "sao") vs "rằng", "nhiêu" (Southern "bao nhiêu") vs
+# "nhiều", "mần" (Southern "làm"), "hông"/"hổng" (Southern "không").
+DIALECT = {
+    "răng": "sao",
+    "mần": "làm",
+    "hông": "không",
+    "hổng": "không",
+    "dzậy": "vậy",
+    "dậy": "vậy",
+    "nhiêu": "bao nhiêu",
+    "nớ": "đó",
+    "tê": "kia",
+    "hỉ": "",
+    "bà con": "người dân",
+    "hồi nào": "khi nào",
+    "bữa nào": "khi nào",
+    "bữa mô": "khi nào",
+    "chừng nào": "khi nào",
+    "lúc nào": "khi nào",
+}
+_DIALECT = re.compile(
+    r"(?<!\w)(?<!bao )(" + "|".join(sorted(DIALECT, key=len, reverse=True)) + r")(?!\w)"
+)
+# Particles that end a chat question; a word right before one is read as a question word.
+PARTICLES = frozenset("vay ha hen ne nha nhe a ad ri hi oi khong roi chua the day".split())
+# Folded pairs of everyday words meaning "when".
+_WHEN = {("hoi", "nao"), ("bua", "nao"), ("bua", "mo"), ("chung", "nao"), ("luc", "nao")}
+# Before these, "mo" is "mở"/"mô hình", not Central "mô" (nào/đâu).
+_MO_KEEP = frozenset("hinh rong chuyen ra lop cua".split())
+_CHI_BEFORE = frozenset("cai lam la theo viec dieu giay can".split())
+_MO_BEFORE = frozenset("bua huyen xa tinh nam ngay o phuong thon cai cho nguoi so dau".split())
+_DOUBLED = re.compile(r"([a-z])\1+")
 
 # Words that mean the same thing in this domain, mapped to one spelling. Matched with
 # their diacritics, because folded they collide: "bản" (hamlet) vs "ban" (board) vs
@@ -90,20 +147,66 @@ def _dates_and_numbers(text: str) -> str:
 
     text = _DAY_MONTH.sub(day_month, text)
     text = _PERCENT.sub(lambda m: f" {m.group(1)} phan tram ", text)
+    text = text.replace("%", " phan tram ")  # "mấy %"
     return _NUMBER.sub(lambda m: str(int(m.group(0))) if len(m.group(0)) < 6 else m.group(0), text)
 
 
-def words(text: str) -> list[str]:
-    """Folded words with abbreviations expanded and synonyms unified."""
+def _unify(text: str) -> str:
+    """Lower case, NFC, synonyms and accented dialect words unified."""
     lowered = _SYNONYM.sub(
         lambda m: SYNONYMS[m.group(1)], unicodedata.normalize("NFC", text).lower()
     )
-    folded = _dates_and_numbers(fold(lowered))
+    return _DIALECT.sub(lambda m: DIALECT[m.group(1)], lowered)
+
+
+def _expand(word: str) -> list[str]:
+    expansion = ABBREVIATIONS.get(word)
+    if expansion is None and len(word) > 2 and not word.isdigit():
+        # Chat stretches letters ("voii", "vayy", "nuocc"); Vietnamese has no doubles
+        # but "oo" (xoong), which folding keeps apart from the rest.
+        single = _DOUBLED.sub(lambda m: m.group(1) * (2 if m.group(1) == "o" else 1), word)
+        if single != word:
+            word = single
+            expansion = ABBREVIATIONS.get(word)
+    return expansion.split() if expansion else [word]
+
+
+def _dialect_in_context(found: list[str]) -> list[str]:
+    """Words that are dialect only in some places: "chi" is "gì" at the end of a question
+    ("làm chi", "theo văn bản chi") but "chỉ/chi" in "chỉ tiêu"; "mô" is "nào/đâu"
+    ("bữa mô", "huyện mô") but not in "mô hình", "mở rộng"."""
+    out: list[str] = []
+    for i, word in enumerate(found):
+        before = found[i - 1] if i else ""
+        after = found[i + 1] if i + 1 < len(found) else None
+        ends = after is None or after in PARTICLES
+        if word == "chi" and (ends or before in _CHI_BEFORE):
+            word = "gi"
+        elif word == "mo" and after not in _MO_KEEP and (ends or before in _MO_BEFORE):
+            word = "nao"
+        elif word == "hoi" and after is not None and after.isdigit():
+            word = "nam"  # "hồi 2022"
+        if out and (out[-1], word) in _WHEN:
+            out[-1] = "khi"
+            word = "nao"
+        out.append(word)
+    return out
+
+
+def words(text: str) -> list[str]:
+    """Folded words with abbreviations expanded, synonyms unified and dialect and chat
+    spelling read as the standard words."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    # A question is read several times while answering it (routing, scoring, each part).
+    folded = _dates_and_numbers(fold(_unify(text)))
     out: list[str] = []
     for word in _WORD.findall(folded):
-        expansion = ABBREVIATIONS.get(word)
-        out.extend(expansion.split() if expansion else (word,))
-    return out
+        out.extend(_expand(word))
+    return tuple(_dialect_in_context(out))
 
 
 def accented_words(text: str) -> dict[str, str]:
@@ -112,11 +215,8 @@ def accented_words(text: str) -> dict[str, str]:
     Folding makes "giá" (price), "gia" (family) and "già" (old) one token, which is what
     lets "nong thon moi" find "nông thôn mới"; when the asker did type the marks, this
     tells which of those words was meant."""
-    lowered = _SYNONYM.sub(
-        lambda m: SYNONYMS[m.group(1)], unicodedata.normalize("NFC", text).lower()
-    )
     found = {}
-    for word in _ACCENTED_WORD.findall(lowered):
+    for word in _ACCENTED_WORD.findall(_unify(text)):
         folded = fold(word)
         if folded != word:
             found[folded] = word

@@ -25,7 +25,7 @@ MAX_TEXT = 3000
 CHANNEL_NAMES = (("telegram", "Telegram"), ("zalo", "Zalo"), ("web", "Web"))
 
 
-def _commune_officer(turn: Turn) -> bool:
+def commune_officer(turn: Turn) -> bool:
     """An officer whose area is one commune addresses only that commune."""
     area = turn.contact.area
     return not turn.is_admin and area is not None and load_areas().get(area) is not None
@@ -42,7 +42,7 @@ def _provinces(turn: Turn) -> list[str]:
 
 def _audiences(turn: Turn, values: Values) -> list[tuple[str, str]]:
     _ = turn._
-    if _commune_officer(turn):
+    if commune_officer(turn):
         commune = load_areas().get(turn.contact.area or "")
         name = commune.name if commune else str(turn.contact.area)
         return [("mycommune", _("Người nhận tin ở {place}").format(place=name))]
@@ -150,7 +150,7 @@ async def queue(turn: Turn, values: dict[str, Any]) -> list[Reply]:
         if commune is None or commune.province not in _provinces(turn):
             audit(turn, "broadcast.refused", reason="outside area")
             raise Refused(_("Xã này không thuộc địa bàn bạn phụ trách."))
-    count = await count_audience(turn.session, audience, "announcement")
+    count = await count_audience(turn.session, audience, str(values.get("_kind") or "announcement"))
     if count == 0:
         raise Refused(_("Chưa có ai đăng ký nhận tin trong nhóm này. Bạn chọn nhóm khác nhé."))
     at = datetime.fromisoformat(values["at"]) if values.get("at") else turn.now
@@ -168,6 +168,8 @@ async def queue(turn: Turn, values: dict[str, Any]) -> list[Reply]:
         urgent=values.get("urgent") == "yes",
         scheduled_at=at,
         now=turn.now,
+        kind=str(values.get("_kind") or "announcement"),
+        nomination_id=values.get("_nomination"),
     )
     audit(turn, "broadcast.queued", target=f"broadcast:{broadcast.id}", recipients=count)
     turn.finish()
@@ -244,7 +246,8 @@ form = Form(
     preview=preview,
 )
 
-journey = FormJourney(form).journey(
+composer = FormJourney(form)
+journey = composer.journey(
     command="thongbao",
     menu_label=None,
     menu_order=110,

@@ -31,14 +31,25 @@ def entry_buttons(turn: Turn, entries: list[Entry]) -> tuple[Button, ...]:
     return tuple(Button(f"ask:entry:{e.id}", short(e.question(language))) for e in entries)
 
 
-def render_entry(turn: Turn, entry: Entry, related: list[Entry], score: float) -> Reply:
-    """The fact first, then its source, then up to three related questions."""
+def render_entry(
+    turn: Turn, entry: Entry, related: list[Entry], score: float, also: tuple[Entry, ...] = ()
+) -> Reply:
+    """The fact first, then its source, then up to three related questions. A question
+    asking two things gets the entry answering the other part too (`also`), each fact
+    with its own source."""
     language = turn.translator.language
-    source = turn._("Theo {source}").format(source=entry.text("source", language))
-    if entry.officer_written:
-        source = entry.text("source", language)
+
+    def sourced(shown: Entry) -> str:
+        source = turn._("Theo {source}").format(source=shown.text("source", language))
+        if shown.officer_written:
+            source = shown.text("source", language)
+        return f"{shown.text('answer', language)}\n\n📄 {source}"
+
+    text = "\n\n".join(sourced(shown) for shown in (entry, *also))
+    shown_ids = {entry.id, *(e.id for e in also)}
+    related = [e for e in related if e.id not in shown_ids]
     return Reply(
-        f"{entry.text('answer', language)}\n\n📄 {source}",
+        text,
         entry_buttons(turn, related[:3]),
         answer_id=entry.id,
         score=round(score, 3),
@@ -84,7 +95,8 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
     if result.best is not None:
         turn.finish()
         related = [m.entry for m in result.suggestions]
-        return [render_entry(turn, result.best.entry, related, result.best.confidence)]
+        also = tuple(m.entry for m in result.composed)
+        return [render_entry(turn, result.best.entry, related, result.best.confidence, also)]
     turn.begin("ask", "offered", {"question": question})
     handoff = Button("ask:handoff", _("📨 Gửi câu hỏi cho cán bộ"))
     if result.suggestions:

@@ -27,7 +27,7 @@ from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from handlers.units import log_rows, owed_row, reply_dicts, waves
 from storage.contacts import get_or_create_contact, touch_contact
 from storage.deliveries import queue_notices
-from storage.inbound import claim_inbound
+from storage.inbound import claim_inbound, set_aside
 from storage.interactions import record_interactions
 from storage.outgoing import owe_replies
 from storage.states import contacts_and_states, new_state
@@ -104,6 +104,8 @@ class Engine:
         self.fallback = fallback
         self._locks = locks or KeyedLocks()
         self.flood = flood or FloodGate()
+        # The last failure of each stored update that could not be handled at all.
+        self._failures: dict[int, str] = {}
         self._background: set[asyncio.Task[None]] = set()
 
     def _offered(self, officer: bool) -> list[Journey]:
@@ -209,13 +211,32 @@ class Engine:
             except Exception:
                 log.exception("turn failed for %s:%s", incoming.channel, incoming.external_id)
                 [replies] = await self._unit_of_work([incoming], failure=DomainError())
-        except Exception:
+        except Exception as error:
             # Not even the apology could be committed: the database is away. The
             # message gets no reply now; its stored update stays unhandled, for the
             # channel (or the next start) to hand over again.
             log.exception("turn lost for now for %s:%s", incoming.channel, incoming.external_id)
-            return None
+            return await self._poisoned(incoming, error)
         return replies
+
+    async def _poisoned(self, incoming: Incoming, error: Exception) -> list[Reply] | None:
+        """An update that failed twice the same way will fail for ever (it is not the
+        database being away): set it aside as a dead letter and apologise, instead of
+        trying it again every few seconds."""
+        receipt = incoming.receipt
+        if receipt is None:
+            return None
+        why = f"{type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
+        if self._failures.pop(receipt, None) != why:
+            self._failures[receipt] = why
+            if len(self._failures) > 10_000:
+                self._failures.pop(next(iter(self._failures)))
+            return None
+        if not await set_aside(self.services.sessions, receipt, why, self.services.clock()):
+            return None
+        log.error("update %d of %s set aside after failing twice", receipt, incoming.channel)
+        words = self.services.catalogs.translator(None)
+        return [Reply(words.gettext("Xin lỗi, mình không xử lý được tin nhắn này."))]
 
     async def _unit_of_work(
         self, incomings: list[Incoming], failure: DomainError | None = None

@@ -65,6 +65,15 @@ class FormJourney:
             replies.insert(0, Reply(self.form.intro(turn)))
         return replies
 
+    async def start_with(self, turn: Turn, values: Mapping[str, Any]) -> list[Reply]:
+        """A new draft already holding `values` (a commendation drafted from its
+        nomination), asking the first question still open."""
+        if self.form.allowed is not None:
+            self.form.allowed(turn)
+        draft = await open_draft(turn.session, turn.contact.id, self.name, SUMMARY, turn.now)
+        self._store(turn, draft, self.form.next_step(turn, values), values)
+        return await self._ask(turn, draft)
+
     async def resume(self, turn: Turn) -> list[Reply]:
         draft = await self._draft(turn)
         if draft is None:
@@ -198,7 +207,11 @@ class FormJourney:
             return await self._ask(turn, draft)
         if self.form.allowed is not None:
             self.form.allowed(turn)
-        kept = {item.name: values.get(item.name) for item in self.form.visible(turn, values)}
+        # Answers to questions that no longer apply are dropped; what the journey put in
+        # the draft itself (keys no field declares) is kept.
+        visible = {item.name for item in self.form.visible(turn, values)}
+        kept = {k: v for k, v in values.items() if k in visible or k not in self.form.by_name}
+        kept.update({name: values.get(name) for name in visible})
         try:
             replies = await self.form.submit(turn, kept)
         except Refused as refused:

@@ -1,57 +1,165 @@
-"""The officers' inbox (`/hopthu`): questions the bot could not answer, answered by a
-person, delivered to the asker, and optionally saved as a new knowledge entry."""
+"""The officers' inbox (`/hopthu`): questions the bot could not answer, shown with who
+asked, where, when and on which channel, answered by a person, delivered to the asker,
+and optionally saved as a new knowledge entry. An officer may ask the asker one
+question back; the reply returns to the same item."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
+from content.areas import load_areas
 from content.i18n import N_
 from content.knowledge import officer_entry
 from handlers.ask import short
 from handlers.engine import Journey
-from handlers.errors import NotFound
-from handlers.officer import audit, covers, require_officer
+from handlers.officer import area_name, audit, officer_scope, require_officer
 from handlers.types import Button, Reply, Turn
-from storage.models import Contact, KnowledgeEntry, OfficerQuestion
+from storage.models import Contact, KnowledgeEntry, OfficerQuestion, QuestionFollowup
+from storage.review import followup_of, open_questions
 
 PAGE = 8
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "web": N_("trang web")}
+MIN_QUESTION_BACK = 5
+
+
+def _context(turn: Turn, question: OfficerQuestion, asker: Contact | None) -> str:
+    """Channel, time, commune and name of who asked: "Zalo · 08:00 2/3/26 · Xã Cửa
+    Tùng · Lan"."""
+    _ = turn._
+    channel = _(CHANNEL_NAMES.get(asker.channel, asker.channel)) if asker else "—"
+    commune = load_areas().get(question.area or "")
+    if commune is not None:
+        place = commune.name
+    elif question.province:
+        place = _("{province}, chưa rõ xã").format(province=area_name(turn, question.province))
+    else:
+        place = _("chưa rõ nơi")
+    name = (asker.name if asker else None) or _("(không tên)")
+    return f"{channel} · {turn.translator.datetime(question.created_at)} · {place} · {name}"
+
+
+def _followup_lines(turn: Turn, followup: QuestionFollowup | None) -> list[str]:
+    _ = turn._
+    if followup is None:
+        return []
+    lines = [_("↩️ Đã hỏi lại: “{text}”").format(text=followup.text)]
+    if followup.replied_at is None:
+        lines.append(_("⏳ Chờ người hỏi trả lời."))
+    else:
+        lines.append(_("💬 Người hỏi trả lời: “{reply}”").format(reply=followup.reply or ""))
+    return lines
 
 
 async def list_open(turn: Turn) -> list[Reply]:
-    """The oldest open questions in the officer's area."""
+    """The oldest open questions in the officer's area, with their context."""
     require_officer(turn)
     _ = turn._
-    rows = await turn.session.scalars(
-        select(OfficerQuestion).where(OfficerQuestion.status == "open").order_by(OfficerQuestion.id)
-    )
-    mine = [q for q in rows if covers(turn.contact.area, q.province, q.area)]
-    audit(turn, "inbox.listed", count=len(mine))
-    if not mine:
+    total, rows = await open_questions(turn.session, officer_scope(turn), PAGE)
+    audit(turn, "inbox.listed", count=total)
+    if not rows:
         return [Reply(_("Hộp thư trống: chưa có câu hỏi nào chờ cán bộ trả lời."))]
-    buttons = tuple(Button(f"inbox:answer:{q.id}", short(f"#{q.id} {q.text}")) for q in mine[:PAGE])
-    text = _("Có {count} câu hỏi chờ trả lời. Chọn một câu để trả lời:").format(count=len(mine))
-    return [Reply(text, buttons)]
+    lines = [_("Có {count} câu hỏi chờ trả lời. Chọn một câu để trả lời:").format(count=total)]
+    for question, asker, followup in rows:
+        lines.append(f"#{question.id} · {_context(turn, question, asker)}: {short(question.text)}")
+        if followup is not None:
+            lines += ["   " + line for line in _followup_lines(turn, followup)]
+    buttons = tuple(
+        Button(f"inbox:answer:{q.id}", short(f"#{q.id} {q.text}")) for q, _asker, _f in rows
+    )
+    return [Reply("\n".join(lines), buttons)]
 
 
-async def _question_in_scope(turn: Turn, raw_id: str) -> OfficerQuestion:
+async def _question_in_scope(turn: Turn, raw_id: str, attempted: str) -> OfficerQuestion | None:
+    """The question if the officer covers it; None (audited) when it is gone or not theirs."""
     question = await turn.session.get(OfficerQuestion, int(raw_id)) if raw_id.isdigit() else None
-    if question is None or not covers(turn.contact.area, question.province, question.area):
-        raise NotFound()
+    if question is None or not officer_scope(turn).covers_question(question):
+        audit(turn, "inbox.refused", target=f"question:{raw_id}", attempted=attempted)
+        return None
     return question
+
+
+def _gone(turn: Turn) -> list[Reply]:
+    turn.finish()
+    return turn.menu_reply(turn._("Không tìm thấy câu hỏi này. Có thể người hỏi đã xóa dữ liệu."))
 
 
 async def start_answer(turn: Turn) -> list[Reply]:
     require_officer(turn)
-    question = await _question_in_scope(turn, turn.args)
+    question = await _question_in_scope(turn, turn.args, "open")
+    if question is None:
+        return _gone(turn)
     if question.status != "open":
         return [Reply(turn._("Câu hỏi này đã được trả lời rồi."))]
+    asker = await turn.session.get(Contact, question.contact_id)
+    followup = await followup_of(turn.session, question.id)
     turn.begin("inbox", "answering", {"question_id": question.id})
     audit(turn, "question.opened", target=f"question:{question.id}")
+    lines = [
+        turn._("Câu hỏi số {number}: “{text}”").format(number=question.id, text=question.text),
+        turn._("Từ: {context}").format(context=_context(turn, question, asker)),
+        *_followup_lines(turn, followup),
+        turn._("Gõ câu trả lời của bạn (hoặc /huy)."),
+    ]
+    buttons: tuple[Button, ...] = ()
+    if followup is None:
+        buttons = (Button(f"inbox:askback:{question.id}", turn._("↩️ Hỏi lại người hỏi")),)
+    return [Reply("\n".join(lines), buttons)]
+
+
+async def ask_back(turn: Turn) -> list[Reply]:
+    """Ask the asker one question back; their reply comes back to this item."""
+    require_officer(turn)
+    question = await _question_in_scope(turn, turn.args, "ask_back")
+    if question is None:
+        return _gone(turn)
+    if question.status != "open" or await followup_of(turn.session, question.id) is not None:
+        audit(turn, "inbox.refused", target=f"question:{question.id}", attempted="ask_back")
+        return [
+            Reply(turn._("Mỗi câu hỏi chỉ hỏi lại được một lần, hoặc câu hỏi đã được trả lời."))
+        ]
+    turn.begin("inbox", "asking_back", {"question_id": question.id})
+    return [Reply(turn._("Gõ câu bạn muốn hỏi lại người hỏi (hoặc /huy)."))]
+
+
+async def typed_ask_back(turn: Turn) -> list[Reply]:
+    require_officer(turn)
+    _ = turn._
+    question = await _question_in_scope(
+        turn, str(turn.state.data.get("question_id", "")), "ask_back"
+    )
+    if question is None:
+        return _gone(turn)
+    text = " ".join((turn.incoming.text or "").split())
+    if sum(ch.isalpha() for ch in text) < MIN_QUESTION_BACK:
+        return [Reply(_("Câu hỏi ngắn quá. Gõ rõ hơn giúp mình (hoặc /huy)."))]
+    if question.status != "open" or await followup_of(turn.session, question.id) is not None:
+        turn.finish()
+        return [Reply(_("Mỗi câu hỏi chỉ hỏi lại được một lần, hoặc câu hỏi đã được trả lời."))]
+    turn.session.add(
+        QuestionFollowup(
+            question_id=question.id,
+            asked_by_contact_id=turn.contact.id,
+            text=text,
+            asked_at=turn.now,
+        )
+    )
+    asker = await turn.session.get(Contact, question.contact_id)
+    if asker is not None:
+        words = turn.services.catalogs.translator(asker.language)
+        notice = words.gettext(
+            "Cán bộ hỏi lại về câu hỏi “{question}” của bạn: “{text}”\n"
+            "Gõ /traloi để trả lời ngay tại đây."
+        ).format(question=short(question.text, 200), text=text)
+        turn.send_later(asker.id, [Reply(notice, language=words.language)])
+    audit(turn, "question.asked_back", target=f"question:{question.id}")
+    turn.finish()
     return [
         Reply(
-            turn._("Câu hỏi số {number}: “{text}”\nGõ câu trả lời của bạn (hoặc /huy).").format(
-                number=question.id, text=question.text
-            )
+            _(
+                "Đã gửi câu hỏi lại. Khi người hỏi trả lời, câu hỏi số {number} hiện trong "
+                "/hopthu kèm câu trả lời của họ."
+            ).format(number=question.id),
+            (Button("inbox:open", _("📥 Câu hỏi khác")),),
         )
     ]
 
@@ -61,7 +169,9 @@ async def typed_answer(turn: Turn) -> list[Reply]:
     require_officer(turn)
     _ = turn._
     answer = (turn.incoming.text or "").strip()
-    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")), "answer")
+    if question is None:
+        return _gone(turn)
     if question.status != "open":
         turn.finish()
         return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
@@ -105,7 +215,9 @@ async def save_to_knowledge(turn: Turn) -> list[Reply]:
     to one person may name people or places; nothing is published unreviewed."""
     require_officer(turn)
     _ = turn._
-    question = await _question_in_scope(turn, turn.args)
+    question = await _question_in_scope(turn, turn.args, "save")
+    if question is None:
+        return _gone(turn)
     if question.answer is None or question.knowledge_entry_id is not None:
         return [Reply(_("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
     turn.begin("inbox", "phrasing", {"question_id": question.id})
@@ -140,7 +252,9 @@ async def typed_answer_wording(turn: Turn) -> list[Reply]:
 
 async def _ask_answer_wording(turn: Turn, phrasing: str) -> list[Reply]:
     _ = turn._
-    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")), "save")
+    if question is None:
+        return _gone(turn)
     turn.advance("answer_wording", phrasing=phrasing or question.text)
     return [
         Reply(
@@ -154,7 +268,9 @@ async def _ask_answer_wording(turn: Turn, phrasing: str) -> list[Reply]:
 
 
 async def _save_from_state(turn: Turn, answer: str | None) -> list[Reply]:
-    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")))
+    question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")), "save")
+    if question is None:
+        return _gone(turn)
     phrasing = str(turn.state.data.get("phrasing") or question.text)
     return await _save(turn, question, phrasing, answer or question.answer or "")
 
@@ -201,11 +317,13 @@ journey = Journey(
         "answer": start_answer,
         "save": save_to_knowledge,
         "keep": keep_phrasing,
+        "askback": ask_back,
     },
     steps={
         "answering": typed_answer,
         "phrasing": typed_phrasing,
         "answer_wording": typed_answer_wording,
+        "asking_back": typed_ask_back,
     },
     entry_actions=frozenset({"open"}),
     menu_label=N_("📥 Hộp thư cán bộ"),

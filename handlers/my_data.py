@@ -16,6 +16,7 @@ from handlers.language import LANGUAGE_NAMES
 from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent
+from storage.inbound import erase_inbound_of
 from storage.models import Consent, Interaction
 from storage.personal_data import erase_personal_data, export_personal_data
 
@@ -154,6 +155,7 @@ async def erase(turn: Turn) -> list[Reply]:
     identity row stays so the person can keep chatting; this exchange is not logged."""
     contact = turn.contact
     await erase_personal_data(turn.session, contact.id)
+    await erase_inbound_of(turn.session, contact.channel, contact.external_id)
     for consent in await active_consents(turn.session, contact.id):
         consent.withdrawn_at = turn.now
     contact.name = None

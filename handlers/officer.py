@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, func, select, true
 
+from content.areas import load_areas
 from content.i18n import N_
 from content.provinces import load_provinces
 from handlers.engine import Journey
@@ -17,6 +18,7 @@ from handlers.types import Reply, Turn
 from storage.audit import actor_label, record_audit
 from storage.invites import redeem_invite
 from storage.models import Contact, Interaction
+from storage.review import Scope
 
 MAX_CODE_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
@@ -29,11 +31,36 @@ def require_officer(turn: Turn) -> None:
 
 
 def area_name(turn: Turn, area: str | None) -> str:
-    """An area as a person reads it: the province's name, or "toàn tỉnh" for everywhere."""
+    """An area as a person reads it: the province's name, the commune's ("Xã Cửa
+    Tùng"), or "tất cả các tỉnh" for everywhere."""
     if area is None:
         return turn._("tất cả các tỉnh")
     province = load_provinces().get(area)
-    return province.name(turn.translator.language) if province else area
+    if province is not None:
+        return province.name(turn.translator.language)
+    commune = load_areas().get(area)
+    return commune.name if commune else area
+
+
+def area_title(turn: Turn, area: str | None) -> str:
+    """An area with its unit word, as an officer is told what they are responsible
+    for: "tỉnh Quảng Trị", "Xã Cửa Tùng"."""
+    if area is not None and area in load_provinces():
+        return turn._("tỉnh {name}").format(name=area_name(turn, area))
+    return area_name(turn, area)
+
+
+def officer_scope(turn: Turn) -> Scope:
+    """The nominations and questions the contact covers as an officer: the whole
+    deployment for admins, else their province or their commune. An area that is
+    neither (written before areas were checked) covers nothing."""
+    area = turn.contact.area
+    if turn.is_admin or area is None:
+        return Scope()
+    commune = load_areas().get(area)
+    if commune is not None and area not in load_provinces():
+        return Scope(province=commune.province, commune=area)
+    return Scope(province=area)
 
 
 def covers(officer_area: str | None, province: str | None, area: str | None) -> bool:
@@ -96,7 +123,7 @@ async def redeem(turn: Turn) -> list[Reply]:
     audit(turn, "role.granted", target=actor_label(contact), role=invite.role, area=invite.area)
     return turn.menu_reply(
         _("Xác nhận xong! Bạn là cán bộ phụ trách {area}. Gõ /help để xem các lệnh cán bộ.").format(
-            area=area_name(turn, invite.area)
+            area=area_title(turn, invite.area)
         )
     )
 
@@ -106,8 +133,17 @@ async def statistics(turn: Turn) -> list[Reply]:
     require_officer(turn)
     _ = turn._
     session = turn.session
-    # An officer of one province sees that province's people (by their chosen province).
-    scope = Contact.province == turn.contact.area if turn.contact.area else true()
+    # An officer of one province sees that province's people (by their chosen province),
+    # an officer of one commune the people who said it is theirs.
+    covered = officer_scope(turn)
+    scope = (
+        # A commune officer's own area is that commune: count the people, not officers.
+        and_(Contact.area == covered.commune, Contact.role.not_in(("officer", "admin")))
+        if covered.commune
+        else Contact.province == covered.province
+        if covered.province
+        else true()
+    )
     contacts = await session.scalar(select(func.count()).select_from(Contact).where(scope)) or 0
     subscribers = (
         await session.scalar(
@@ -147,26 +183,17 @@ async def statistics(turn: Turn) -> list[Reply]:
     ]
 
 
-async def review_queue(turn: Turn) -> list[Reply]:
-    """`/duyet`: nominations waiting for review."""
-    require_officer(turn)
-    audit(turn, "review.listed")
-    return [Reply(turn._("Chưa có hồ sơ nào chờ duyệt."))]
-
-
 journey = Journey(
     name="officer",
     commands={
         "canbo": redeem,
         "thongke": statistics,
-        "duyet": review_queue,
     },
     menu_order=100,
     officer_only=True,
     help={
         "thongke": N_("số liệu người dùng, tin nhắn (cán bộ)"),
-        "duyet": N_("hồ sơ đề cử chờ duyệt (cán bộ)"),
     },
 )
 
-OFFICER_COMMANDS = ("duyet", "hopthu", "thongbao", "thongke")
+OFFICER_COMMANDS = ("duyet", "hopthu", "thongbao", "thongke", "baocao")

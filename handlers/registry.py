@@ -6,17 +6,23 @@ from handlers import (
     announce,
     ask,
     browse,
+    commendation,
+    decide,
     digest,
     inbox,
+    info_requests,
     language,
     my_data,
     news,
     nominate,
     officer,
     province,
+    review,
     start,
     submissions,
     subscription,
+    supports,
+    yearly_report,
 )
 from handlers.engine import Engine, Journey
 from handlers.locks import KeyedLocks
@@ -40,7 +46,13 @@ def journeys() -> list[Journey]:
         submissions.journey,
         announce.journey,
         news.journey,
+        commendation.journey,
         digest.journey,
+        review.journey,
+        decide.journey,
+        info_requests.journey,
+        supports.journey,
+        yearly_report.journey,
     ]
 
 

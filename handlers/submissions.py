@@ -6,9 +6,9 @@ from __future__ import annotations
 from content.areas import load_areas
 from content.i18n import N_
 from handlers.engine import Journey
-from handlers.officer import audit, covers
+from handlers.officer import audit, officer_scope
 from handlers.types import Button, Reply, Turn
-from storage.lifecycle import UNDECIDED, TransitionRefused, transition
+from storage.lifecycle import NEEDS_INFO, UNDECIDED, TransitionRefused, transition
 from storage.models import Nomination
 from storage.nominations import (
     CODE_PATTERN,
@@ -43,9 +43,7 @@ def _may_see(turn: Turn, nomination: Nomination) -> bool:
     """The nominator, and officers whose area covers the nomination's commune."""
     if nomination.nominator_contact_id == turn.contact.id:
         return True
-    return turn.is_officer and covers(
-        turn.contact.area, nomination.province, nomination.commune_code
-    )
+    return turn.is_officer and officer_scope(turn).covers(nomination)
 
 
 async def list_mine(turn: Turn) -> list[Reply]:
@@ -65,7 +63,13 @@ async def list_mine(turn: Turn) -> list[Reply]:
 
 
 async def typed_code(turn: Turn) -> list[Reply]:
-    """A receipt code typed anywhere: its status and history, for those who may see it."""
+    """A receipt code typed anywhere: its status and history, for those who may see it.
+    Where an officer was asked which submission another duplicates, it is the answer."""
+    if (turn.state.journey, turn.state.step) == ("decide", "original"):
+        # Imported here: the review journeys build on this module's words and views.
+        from handlers.decide import typed_original
+
+        return await typed_original(turn)
     return await _show(turn, normalise_code(turn.args))
 
 
@@ -77,6 +81,8 @@ async def _show(turn: Turn, code: str | None) -> list[Reply]:
     _ = turn._
     nomination = await nomination_by_code(turn.session, code) if code else None
     if nomination is None or not _may_see(turn, nomination):
+        if turn.is_officer:
+            audit(turn, "review.refused", target=code, attempted="view", reason="not_found")
         # The same answer whether it does not exist or is someone else's.
         return turn.menu_reply(_("Không tìm thấy hồ sơ {code}.").format(code=code or turn.args))
     if nomination.nominator_contact_id != turn.contact.id:
@@ -95,8 +101,13 @@ async def _show(turn: Turn, code: str | None) -> list[Reply]:
         )
     buttons: list[Button] = []
     mine = nomination.nominator_contact_id == turn.contact.id
+    if mine and nomination.status == NEEDS_INFO:
+        lines.append(_("Cán bộ đang chờ bạn bổ sung. Gõ /traloi để trả lời."))
+        buttons.append(Button("reply:open", _("✍️ Trả lời cán bộ")))
     if mine and nomination.status in UNDECIDED:
         buttons.append(Button(f"track:withdraw:{nomination.code}", _("Rút hồ sơ")))
+    if turn.is_officer and officer_scope(turn).covers(nomination):
+        buttons.append(Button(f"review:view:{nomination.code}", _("🔎 Mở để duyệt")))
     return [Reply("\n".join(lines), (*buttons, *turn.main_menu()))]
 
 

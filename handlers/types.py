@@ -109,6 +109,8 @@ class Services:
     admins: frozenset[tuple[str, str]] = frozenset()
     provinces: Sequence[str] = ()
     default_province: str = "quang-tri"
+    # Commune officers recommend before province officers decide (REVIEW_COMMUNE_TIER).
+    review_commune_tier: bool = True
 
 
 @dataclass

@@ -29,7 +29,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`, with SQLite tuned and its folder created."""
+    """An async engine for `url`, with SQLite tuned and its folder created. Statement
+    values never appear in errors or logs (`hide_parameters`): they are what people wrote."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -39,11 +40,18 @@ def create_engine(url: str) -> AsyncEngine:
         # connections poll the file lock and time out ("database is locked") under a burst.
         # Sessions always end their own transactions, so the pool's reset is not needed.
         engine = create_async_engine(
-            url, pool_size=1, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            pool_reset_on_return=None,
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:

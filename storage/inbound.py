@@ -4,11 +4,12 @@ twice (a webhook retry, a batch fetched again after a restart) is handled once."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,20 +80,71 @@ async def claim_inbound(session: AsyncSession, receipts: Sequence[int], now: dat
     return set(result.scalars())
 
 
+async def purge_handled_inbound(session: AsyncSession, now: datetime) -> int:
+    """Delete the updates handled more than KEEP_HANDLED ago, of every channel (the
+    retention worker calls it); returns how many."""
+    result = await session.execute(
+        delete(InboundUpdate).where(InboundUpdate.handled_at < now - KEEP_HANDLED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def pending_inbound(
     sessions: Sessions, channel: str, now: datetime
 ) -> list[tuple[int, dict[str, Any]]]:
     """Updates of `channel` stored and never handled (a crash came between), oldest
-    first; handled ones older than KEEP_HANDLED are purged on the way."""
+    first. (Handled ones are purged by `purge_handled_inbound`.)"""
     async with sessions.begin() as session:
-        await session.execute(
-            delete(InboundUpdate).where(
-                InboundUpdate.channel == channel, InboundUpdate.handled_at < now - KEEP_HANDLED
-            )
-        )
         rows = await session.execute(
             select(InboundUpdate.id, InboundUpdate.payload)
             .where(InboundUpdate.channel == channel, InboundUpdate.handled_at.is_(None))
             .order_by(InboundUpdate.id)
         )
         return [(row.id, dict(row.payload)) for row in rows]
+
+
+async def erase_inbound_of(session: AsyncSession, channel: str, external_id: str) -> None:
+    """Delete the handled updates that came from, or name, one person: their raw text,
+    name and anything they typed go with the rest of their data. Updates are stored as
+    the platform sent them, so the person is found by their id in the stored JSON."""
+    quoted = json.dumps(external_id)
+    number = external_id if external_id.lstrip("-").isdigit() else None
+    patterns = [f'%"id": {quoted}%']
+    if number is not None:
+        patterns += [f'%"id": {number},%', f'%"id": {number}}}%']
+    text = cast(InboundUpdate.payload, String)
+    await session.execute(
+        delete(InboundUpdate).where(
+            InboundUpdate.channel == channel,
+            InboundUpdate.handled_at.is_not(None),
+            or_(*(text.like(pattern) for pattern in patterns)),
+        )
+    )
+
+
+SET_ASIDE = "set_aside"
+
+
+async def set_aside(sessions: Sessions, receipt: int, reason: str, now: datetime) -> bool:
+    """Take an update that fails every time out of the queue (a dead letter): marked
+    handled, its payload wrapped with why, for an admin to look at. False when it could
+    not be done either."""
+    try:
+        async with sessions.begin() as session:
+            row = await session.get(InboundUpdate, receipt)
+            if row is None or row.handled_at is not None:
+                return False
+            row.payload = {SET_ASIDE: reason[:200], "update": row.payload}
+            row.handled_at = now
+        return True
+    except Exception:
+        return False
+
+
+async def set_aside_count(session: AsyncSession) -> int:
+    """How many updates were set aside as dead letters (and not purged yet)."""
+    text = cast(InboundUpdate.payload, String)
+    found = await session.scalar(
+        select(func.count()).select_from(InboundUpdate).where(text.like(f'%"{SET_ASIDE}": %'))
+    )
+    return int(found or 0)

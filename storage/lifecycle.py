@@ -49,16 +49,25 @@ class Transition:
 
 
 NOMINATOR = "nominator"
+# Province officers and admins decide; commune officers pre-review (recommend) where the
+# deployment has the commune tier.
 OFFICER = "officer"
+COMMUNE_OFFICER = "commune_officer"
+_ANY_OFFICER = frozenset({OFFICER, COMMUNE_OFFICER})
+_OPEN = frozenset({SUBMITTED, IN_REVIEW})
 
 TRANSITIONS: dict[str, Transition] = {
     "withdraw": Transition(UNDECIDED, WITHDRAWN, frozenset({NOMINATOR})),
-    "take": Transition(frozenset({SUBMITTED}), IN_REVIEW, frozenset({OFFICER})),
-    "ask_info": Transition(frozenset({SUBMITTED, IN_REVIEW}), NEEDS_INFO, frozenset({OFFICER})),
+    "take": Transition(frozenset({SUBMITTED}), IN_REVIEW, _ANY_OFFICER),
+    "ask_info": Transition(_OPEN, NEEDS_INFO, _ANY_OFFICER),
     "add_info": Transition(frozenset({NEEDS_INFO}), IN_REVIEW, frozenset({NOMINATOR})),
-    "accept": Transition(frozenset({SUBMITTED, IN_REVIEW}), ACCEPTED, frozenset({OFFICER})),
-    "reject": Transition(frozenset({SUBMITTED, IN_REVIEW}), REJECTED, frozenset({OFFICER})),
-    "duplicate": Transition(frozenset({SUBMITTED, IN_REVIEW}), DUPLICATE, frozenset({OFFICER})),
+    # The commune's view; the status stays (or becomes) "in review" for the province,
+    # and the event records what was recommended.
+    "recommend": Transition(_OPEN, IN_REVIEW, frozenset({COMMUNE_OFFICER})),
+    "accept": Transition(_OPEN, ACCEPTED, frozenset({OFFICER})),
+    # A nominator who never answers a question can still be told no.
+    "reject": Transition(UNDECIDED, REJECTED, frozenset({OFFICER})),
+    "duplicate": Transition(UNDECIDED, DUPLICATE, frozenset({OFFICER})),
     "commend": Transition(frozenset({ACCEPTED}), COMMENDED, frozenset({OFFICER})),
 }
 
@@ -129,3 +138,15 @@ async def transition(
         )
     )
     return rule.target
+
+
+async def latest_event(session: AsyncSession, nomination_id: int) -> NominationEvent | None:
+    """The nomination's last change: who moved it where, to tell an officer who came
+    second what the first one did."""
+    found: NominationEvent | None = await session.scalar(
+        select(NominationEvent)
+        .where(NominationEvent.nomination_id == nomination_id)
+        .order_by(NominationEvent.at.desc(), NominationEvent.id.desc())
+        .limit(1)
+    )
+    return found

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -421,3 +422,97 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class NominationReview(Base):
+    """What review adds to a nomination: the commune's recommendation, why it was
+    rejected or which one it duplicates, the commendation, and whether villagers may
+    support it. One row per nomination, written beside `storage.lifecycle` changes."""
+
+    __tablename__ = "nomination_reviews"
+
+    nomination_id: Mapped[int] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The commune tier's view: accept or reject, with its note.
+    recommendation: Mapped[str | None] = mapped_column(String(16))
+    recommendation_note: Mapped[str | None] = mapped_column(Text)
+    recommended_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nominations.id", ondelete="SET NULL")
+    )
+    # giay_khen_xa, bang_khen_tinh or other; `award` is the form as written.
+    award_kind: Mapped[str | None] = mapped_column(String(16))
+    award: Mapped[str | None] = mapped_column(String(200))
+    decided_by_body: Mapped[str | None] = mapped_column(String(200))
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None]
+    supports_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    supports_opened_at: Mapped[datetime | None]
+    # Set while a burst of supports is held apart, until an officer clears it.
+    burst_flagged_at: Mapped[datetime | None]
+    burst_cleared_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Support(Base):
+    """A villager's "ủng hộ" for an accepted nomination: one per contact and nomination;
+    `held` while part of a suspicious burst, `discarded` if an officer threw it out."""
+
+    __tablename__ = "supports"
+    __table_args__ = (
+        UniqueConstraint("nomination_id", "contact_id", name="uq_supports_nomination_contact"),
+        Index("ix_supports_nomination_at", "nomination_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="counted")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InfoRequest(Base):
+    """An officer's question to a nominator about their nomination, and the answer."""
+
+    __tablename__ = "info_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE"), index=True
+    )
+    asked_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[int] = mapped_column(Integer, default=0)
+    answered_at: Mapped[datetime | None]
+
+
+class QuestionFollowup(Base):
+    """The one question an officer may ask back about a question in the inbox, and the
+    asker's reply, which returns to the same item."""
+
+    __tablename__ = "question_followups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("officer_questions.id", ondelete="CASCADE"), unique=True
+    )
+    asked_by_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+
+
+# The review queue of officers who cover every province: by status, oldest first.
+Index("ix_nominations_status_created", Nomination.status, Nomination.created_at)

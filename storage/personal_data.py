@@ -20,6 +20,7 @@ from storage.models import (
     ConversationState,
     Delivery,
     FormDraft,
+    InfoRequest,
     Interaction,
     Invite,
     KnowledgeEntry,
@@ -28,6 +29,8 @@ from storage.models import (
     NominationEvent,
     OfficerQuestion,
     OutgoingReply,
+    QuestionFollowup,
+    Support,
 )
 
 DELETE = "delete"
@@ -119,6 +122,12 @@ REGISTER: tuple[PersonalTable, ...] = (
     PersonalTable(AuditEntry, "actor_contact_id", KEEP),
     PersonalTable(Invite, "used_by_contact_id", KEEP),
     PersonalTable(KnowledgeEntry, "author_contact_id", KEEP),
+    PersonalTable(
+        Support, "contact_id", DELETE, export_as="supports", exported=("created_at", "status")
+    ),
+    # An officer's question is their act; the answers stay with the nomination or question.
+    PersonalTable(InfoRequest, "asked_by_contact_id", KEEP),
+    PersonalTable(QuestionFollowup, "asked_by_contact_id", KEEP),
 )
 
 

@@ -113,3 +113,36 @@ def test_unreachable_channel_stops_run_with_a_clear_message(cli_env: dict[str, s
     assert result.returncode == 2
     assert "ZALO_BASE_URL" in result.stderr
     assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--role", "officer"], "--role officer needs --area"),
+        (["--role", "officer", "--area", "hue"], "python -m bot areas"),
+        (["--role", "officer", "--area", "all"], "--area all is for --role admin only"),
+    ],
+)
+def test_officer_invites_need_an_area_from_the_list(
+    cli_env: dict[str, str], options: list[str], message: str
+) -> None:
+    result = cli("invite", *options, env=cli_env)
+    assert result.returncode == 2
+    assert message in result.stderr and "/canbo" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "shown"),
+    [
+        (["--role", "officer", "--area", "19414"], "officer of Xã Cửa Tùng (19414)"),
+        (["--role", "officer", "--area", "quang-tri"], "officer of tỉnh Quảng Trị"),
+        (["--role", "admin", "--area", "all"], "admin of tất cả các tỉnh"),
+        (["--role", "admin"], "admin of tất cả các tỉnh"),
+    ],
+)
+def test_invites_name_the_area_they_cover(
+    cli_env: dict[str, str], options: list[str], shown: str
+) -> None:
+    result = cli("invite", *options, env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout

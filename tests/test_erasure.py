@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.app import ChungSuc
 from bot.config import Settings
 from storage.db import create_engine, create_sessions
 from storage.inbound import claim_inbound, erase_inbound_of, keep_inbound

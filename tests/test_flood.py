@@ -13,9 +13,7 @@ from storage.models import Interaction
 
 async def test_flooding_person_is_told_once_and_others_are_answered(app: ChungSuc) -> None:
     flooder = {"channel": "web", "external_id": "f" * 24}
-    answers = [
-        await app.engine.handle(Incoming(text=f"câu hỏi {n}", **flooder)) for n in range(25)
-    ]
+    answers = [await app.engine.handle(Incoming(text=f"câu hỏi {n}", **flooder)) for n in range(25)]
     assert all(answers[:20])
     assert "nhắn nhanh quá" in answers[20][0].text
     assert answers[21:] == [[], [], [], []]

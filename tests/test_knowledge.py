@@ -108,3 +108,69 @@ def test_a_malformed_entry_names_its_file(tmp_path: Path) -> None:
     (folder / "x.yaml").write_text("- id: a\n  topic: goals\n  questions: [q]\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"broken/x\.yaml"):
         load_knowledge(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("tinh minh rua roi", "tinh minh vay roi"),
+        ("hiệu lực từ bữa mô", "hieu luc tu khi nao"),
+        ("thêm mấy xã dzậy", "them may xa vay"),
+        ("ocop la cai chi", "ocop la cai gi"),
+        ("chỉ tiêu huyện", "chi tieu huyen"),
+        ("mô hình thôn thông minh", "mo hinh thon thong minh"),
+        ("có hông, hok biết", "co khong khong biet"),
+        ("thêm nhiêu xã", "them bao nhieu xa"),
+        ("bao nhiêu xã", "bao nhieu xa"),
+        ("cho hoi voii, qt co may xa ntmm", "cho hoi voi qt co may xa nong thon moi"),
+        ("hồi 2022 bà con", "nam 2022 nguoi dan"),
+        ("ubmttq ccb", "uy ban mat tran to quoc cuu chien binh"),
+        ("la nhiu %", "la bao nhieu phan tram"),
+    ],
+)
+def test_dialect_and_chat_spelling_read_as_standard_words(typed: str, read: str) -> None:
+    assert " ".join(words(typed)) == read
+
+
+def test_no_province_answer_cites_another_provinces_example() -> None:
+    for entry in load_knowledge():
+        text = f"{entry.answer['vi']} {entry.source['vi']}"
+        assert "Hà Tĩnh" not in text, entry.id
+        if entry.province == "an-giang":
+            assert "Quảng Trị" not in entry.source["vi"], entry.id
+        if entry.province == "quang-tri":
+            assert "An Giang" not in entry.source["vi"], entry.id
+
+
+def test_ended_2025_targets_point_to_the_2026_2030_criteria() -> None:
+    for entry in load_knowledge():
+        if entry.topic == "goals" and entry.province and "-muc-tieu-" in entry.id:
+            if entry.id != "ag-muc-tieu-chung":
+                assert "51/2025/QĐ-TTg" in entry.answer["vi"], entry.id
+
+
+def test_whole_country_means_the_national_figure() -> None:
+    index, _ = build_index()
+    best = index.answer(
+        "cả nước tới 2025 phấn đấu bao nhiêu phần trăm xã đạt chuẩn", "an-giang"
+    ).best
+    assert best is not None and best.entry.province is None
+
+
+def test_a_two_part_question_composes_two_entries() -> None:
+    index, _ = build_index()
+    result = index.answer(
+        "an giang them bao nhieu xa ntm, con xa nang cao them bao nhieu", "an-giang"
+    )
+    assert result.best is not None
+    shown = {result.best.entry.id, *(m.entry.id for m in result.composed)}
+    assert {"ag-muc-tieu-xa-ntm", "ag-muc-tieu-xa-nang-cao"} <= shown
+
+
+def test_colloquial_labels_name_real_entries() -> None:
+    from tests.bench.kb_bench import COLLOQUIAL_SET
+
+    ids = {e.id for e in load_knowledge()}
+    cases = load_cases(COLLOQUIAL_SET)
+    assert len(cases) >= 150
+    assert {c.expect for c in cases if c.expect} | {c.also for c in cases if c.also} <= ids

@@ -85,9 +85,7 @@ async def test_claimed_but_unrecorded_delivery_goes_once_after_a_crash(
         await fake.stop()
 
 
-async def test_blocked_person_is_marked_and_unsubscribed(
-    settings: Settings, clock: Clock
-) -> None:
+async def test_blocked_person_is_marked_and_unsubscribed(settings: Settings, clock: Clock) -> None:
     fake = FakeTelegramAPI()
     await fake.start()
     try:

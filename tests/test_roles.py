@@ -45,7 +45,7 @@ async def test_citizen_is_refused_every_officer_command(
 async def test_officer_code_grants_role_once(chat: Chat, app: ChungSuc, clock: Clock) -> None:
     code = await invite(app, clock, area="quang-tri")
     await chat.say(f"/canbo {code}")
-    assert "cán bộ phụ trách Quảng Trị" in chat.text
+    assert "cán bộ phụ trách tỉnh Quảng Trị" in chat.text
     await chat.say("/help")
     assert "/hopthu" in chat.text and "/thongke" in chat.text
     assert "inbox:open" in chat.button_ids()

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
@@ -99,6 +100,8 @@ class ZaloChannel:
         self._poller = Poller(self._poll, "zalo-poll")
         self._retry = RetrySoon(self.resume_pending, RETRY_SECONDS)
         self._owed = OwedReplies(sessions, CHANNEL, self._schedule_owed, _transient, RESEND_SECONDS)
+        # When a poll or a webhook call last succeeded, for /healthz and /metrics.
+        self.last_success: datetime | None = None
 
     def add_routes(self, app: web.Application) -> None:
         if self._webhook_secret:
@@ -147,6 +150,7 @@ class ZaloChannel:
             try:
                 update = await self.client.get_update(timeout=POLL_SECONDS)
                 backoff = 1.0
+                self.last_success = utcnow()
             except ZaloUnauthorized:
                 log.error("Zalo token rejected while polling; the Zalo channel stops")
                 return
@@ -268,6 +272,7 @@ class ZaloChannel:
         if update is None:
             return web.json_response({"ok": False, "description": "Not an update"}, status=400)
         await self.accept(update)
+        self.last_success = utcnow()
         return web.json_response({"ok": True})
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:

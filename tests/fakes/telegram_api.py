@@ -93,6 +93,9 @@ class FakeTelegramAPI:
         rate_limits: Enforce Telegram's flood limits on sendMessage and sendPhoto; turn off for
             functional tests.
         messages_per_second: Overall send limit (Telegram: about 30/s).
+        overall_window: Count the overall limit in a sliding one-second window (at most
+            ``messages_per_second`` sends in any second, as Telegram appears to) instead of
+            a token bucket, which lets twice as many through in the first second.
         chat_messages_per_second: Send limit per private chat (Telegram: about 1/s).
         chat_burst: Sends one chat may receive at once before its limit applies.
         callback_answer_window: Seconds within which a callback query may be answered.
@@ -107,6 +110,7 @@ class FakeTelegramAPI:
         bot_first_name: str = "Chung Sức",
         rate_limits: bool = True,
         messages_per_second: float = 30.0,
+        overall_window: bool = False,
         chat_messages_per_second: float = 1.0,
         chat_burst: int = 5,
         callback_answer_window: float = 15.0,
@@ -121,7 +125,13 @@ class FakeTelegramAPI:
             "username": bot_username,
         }
         self.flood_control = (
-            FloodControl(clock, messages_per_second, chat_messages_per_second, chat_burst)
+            FloodControl(
+                clock,
+                messages_per_second,
+                chat_messages_per_second,
+                chat_burst,
+                overall_window=overall_window,
+            )
             if rate_limits
             else None
         )

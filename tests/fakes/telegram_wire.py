@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -178,6 +179,11 @@ class FloodControl:
     The exact limits are not published; the defaults follow Telegram's bot FAQ: about 30
     messages per second overall, about 1 per second in one chat with short bursts allowed,
     and 20 per minute in a group.
+
+    The overall limit is a token bucket by default, which lets a full bucket through at
+    once and the refill on top of it: up to twice ``messages_per_second`` in the first
+    second. ``overall_window=True`` counts it as Telegram appears to, in a sliding window:
+    at most ``messages_per_second`` sends in any one second.
     """
 
     def __init__(
@@ -187,6 +193,8 @@ class FloodControl:
         chat_messages_per_second: float,
         chat_burst: int,
         group_messages_per_minute: int = 20,
+        *,
+        overall_window: bool = False,
     ) -> None:
         self._clock = clock
         self._chat_rate = chat_messages_per_second
@@ -194,6 +202,9 @@ class FloodControl:
         self._group_per_minute = group_messages_per_minute
         self._overall = self._bucket(messages_per_second, messages_per_second)
         self._chats: dict[int, _TokenBucket] = {}
+        # In window mode: when each send of the last second was counted, oldest first.
+        self._window: deque[float] | None = deque() if overall_window else None
+        self._window_limit = max(1, math.floor(messages_per_second))
 
     def take(self, chat_id: int) -> None:
         """Count one send to ``chat_id``.
@@ -209,14 +220,26 @@ class FloodControl:
                 if chat_id < 0
                 else self._bucket(self._chat_rate, self._chat_burst)
             )
-        wait = max(chat.wait_time(now), self._overall.wait_time(now))
+        overall = self._overall.wait_time(now) if self._window is None else self._window_wait(now)
+        wait = max(chat.wait_time(now), overall)
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
             )
         chat.tokens -= 1
-        self._overall.tokens -= 1
+        if self._window is None:
+            self._overall.tokens -= 1
+        else:
+            self._window.append(now)
+
+    def _window_wait(self, now: float) -> float:
+        """Seconds until the sliding one-second window has room for one more send."""
+        window = self._window
+        assert window is not None
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        return 0.0 if len(window) < self._window_limit else window[0] + 1.0 - now
 
     def _bucket(self, rate: float, capacity: float) -> _TokenBucket:
         return _TokenBucket(rate, capacity, capacity, self._clock())
