@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.i18n import N_, TIMEZONE, Catalogs, Translator
-from handlers.types import Reply
+from handlers.types import Reply, Services
 from storage.audit import actor_label, record_audit
 from storage.lifecycle import (
     COMMUNE_OFFICER,
@@ -64,11 +64,9 @@ class ReviewPolicy:
 DEFAULT_POLICY = ReviewPolicy()
 
 
-def policy_of(services: object) -> ReviewPolicy:
-    """The deployment's policy. Services gains `review_commune_tier` when the
-    composition root passes the setting in; until then the default (two tiers)."""
-    tier = getattr(services, "review_commune_tier", DEFAULT_POLICY.commune_tier)
-    return ReviewPolicy(commune_tier=bool(tier))
+def policy_of(services: Services) -> ReviewPolicy:
+    """The deployment's policy, from REVIEW_COMMUNE_TIER."""
+    return ReviewPolicy(commune_tier=services.review_commune_tier)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,6 @@ from sqlalchemy import select
 
 from bot.app import ChungSuc
 from bot.export import export_nominations, export_request
-from handlers import review_actions
-from handlers.review_actions import ReviewPolicy
 from handlers.yearly_report import build_report, report_text
 from storage.invites import create_invite
 from storage.models import (
@@ -421,7 +420,7 @@ async def test_bad_commendation_details_are_asked_again(
 async def test_without_the_commune_tier_the_province_decides_alone(
     chat: Chat, app: ChungSuc, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(review_actions, "DEFAULT_POLICY", ReviewPolicy(commune_tier=False))
+    app.engine.services = replace(app.engine.services, review_commune_tier=False)
     code = await nominate(chat)
     commune = await commune_officer(app, clock)
     await commune.press("review:open")

@@ -156,12 +156,13 @@ def _refusal_lines(
         before = len(taken)
         span = (at - min(taken)) * 1000 if taken else float("nan")
         # Paced at 28/s, 30 sends span about 1,036 ms; here they reached the fake in `span`.
-        fake_stall = max((d for t, d in f.stalls if at - 1.0 < t <= at), default=0.0)
-        bot_stall = max((d for t, d in service_stalls if at - 1.0 < t <= at), default=0.0)
+        # A stall that began up to 1.5 s before still bunches what follows it.
+        fake_stall = max((d for t, d in f.stalls if at - 1.5 < t <= at), default=0.0)
+        bot_stall = max((d for t, d in service_stalls if at - 1.5 < t <= at), default=0.0)
         lines.append(
             f"   a 429 at {at - first:.1f}s (to {who}): {before} sends taken in the second "
-            f"before it, the first of them {span:.0f} ms before; longest loop stall in that "
-            f"second: service {bot_stall * 1000:.0f} ms, fake {fake_stall * 1000:.0f} ms"
+            f"before it, the first of them {span:.0f} ms before; longest loop stall in the "
+            f"1.5 s before: service {bot_stall * 1000:.0f} ms, fake {fake_stall * 1000:.0f} ms"
         )
     stalls = sorted(d for _, d in service_stalls)
     if stalls:
