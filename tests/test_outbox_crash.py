@@ -71,7 +71,7 @@ def done(url: str, broadcast_id: int) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-async def test_killed_mid_announcement_and_restarted_everyone_gets_it_once_or_so(
+async def test_killed_mid_announcement_and_restarted_everyone_gets_it_at_most_a_batch_twice(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     # No flood limits, but every send answered 50 ms late: the dead process leaves
