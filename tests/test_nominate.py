@@ -274,17 +274,8 @@ async def test_buttons_of_an_earlier_step_do_not_change_the_draft(chat: Chat) ->
     assert "Xã Cửa Tùng" in chat.text
 
 
-async def test_member_files_an_initiative_for_their_organisation(chat: Chat, app: ChungSuc) -> None:
-    await chat.say("/start")
-    async with app.sessions.begin() as session:
-        contact = (await session.scalars(select(Contact))).one()
-        contact.role = "member"
-        contact.organisation = "Hội Nông dân xã Cửa Tùng"
-    await chat.say("/decu")
-    assert any("Hội Nông dân xã Cửa Tùng" in label for label in chat.labels())
-    await chat.press("nominate:f:kind:member_initiative")
-    await chat.press("nominate:f:filer:self")
-    await chat.say("Mô hình tổ hợp tác nuôi tôm")
+async def send_from_the_commune_on(chat: Chat) -> None:
+    """The rest of a nomination by Lê Văn Nam, from "Cửa Tùng" to "Gửi"."""
     await chat.say("Cửa Tùng")
     await chat.press("nominate:f:commune:yes")
     await chat.press("nominate:skip:village")
@@ -296,6 +287,20 @@ async def test_member_files_an_initiative_for_their_organisation(chat: Chat, app
     await chat.press("nominate:f:consent_contact:yes")
     await chat.press("nominate:f:nominee_consent:yes")
     await chat.press("nominate:send")
+
+
+async def test_member_files_an_initiative_for_their_organisation(chat: Chat, app: ChungSuc) -> None:
+    await chat.say("/start")
+    async with app.sessions.begin() as session:
+        contact = (await session.scalars(select(Contact))).one()
+        contact.role = "member"
+        contact.organisation = "Hội Nông dân xã Cửa Tùng"
+    await chat.say("/decu")
+    assert any("Hội Nông dân xã Cửa Tùng" in label for label in chat.labels())
+    await chat.press("nominate:f:kind:member_initiative")
+    await chat.press("nominate:f:filer:self")
+    await chat.say("Mô hình tổ hợp tác nuôi tôm")
+    await send_from_the_commune_on(chat)
     async with app.sessions() as session:
         nomination = (await session.scalars(select(Nomination))).one()
     assert nomination.kind == "initiative"
@@ -315,17 +320,7 @@ async def test_village_head_files_for_an_elder_who_agreed_orally(chat: Chat, app
     await chat.press("nominate:skip:proxy_phone")
     await chat.press("nominate:f:proxy_agreed:yes")
     await chat.say("Cụ Trần Văn Bảy")
-    await chat.say("Cửa Tùng")
-    await chat.press("nominate:f:commune:yes")
-    await chat.press("nominate:skip:village")
-    await chat.say(ACHIEVEMENTS)
-    await chat.press("nominate:skip:photos")
-    await chat.say("Lê Văn Nam")
-    await chat.say("0912345678")
-    await chat.press("nominate:f:consent_data:yes")
-    await chat.press("nominate:f:consent_contact:yes")
-    await chat.press("nominate:f:nominee_consent:yes")
-    await chat.press("nominate:send")
+    await send_from_the_commune_on(chat)
     async with app.sessions() as session:
         nomination = (await session.scalars(select(Nomination))).one()
         purposes = set((await session.scalars(select(Consent.purpose))).all())
