@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Sessions
@@ -196,22 +196,21 @@ class Outcomes:
 async def record_outcomes(session: AsyncSession, outcomes: Outcomes, now: datetime) -> None:
     """Close each delivery with its outcome; a blocked person is marked unreachable and
     unsubscribed, as a platform refusing them for good means."""
-    sent_ids = [i for i, _ in outcomes.sent]
-    if sent_ids:
+    if outcomes.sent:
+        # One statement for the batch, run for each row (an executemany): a statement per
+        # row here kept the sender idle between batches.
+        table = cast(Table, Delivery.__table__)
         await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(sent_ids))
-            .values(status=SENT, sent_at=now, attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False)
+            update(table)
+            .where(table.c.id == bindparam("delivery_id"))
+            .values(
+                status=SENT,
+                sent_at=now,
+                attempts=table.c.attempts + 1,
+                platform_message_id=bindparam("message_id"),
+            ),
+            [{"delivery_id": i, "message_id": m[:64] if m else None} for i, m in outcomes.sent],
         )
-        for delivery_id, message_id in outcomes.sent:
-            if message_id:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == delivery_id)
-                    .values(platform_message_id=message_id[:64])
-                    .execution_options(synchronize_session=False)
-                )
     for delivery_id, error in outcomes.failed:
         await session.execute(
             update(Delivery)
