@@ -18,7 +18,10 @@ from storage.models import (
     Broadcast,
     Consent,
     ConversationState,
+    DashboardLogin,
+    DashboardSession,
     Delivery,
+    Document,
     FormDraft,
     InfoRequest,
     Interaction,
@@ -128,6 +131,11 @@ REGISTER: tuple[PersonalTable, ...] = (
     # An officer's question is their act; the answers stay with the nomination or question.
     PersonalTable(InfoRequest, "asked_by_contact_id", KEEP),
     PersonalTable(QuestionFollowup, "asked_by_contact_id", KEEP),
+    # Files made for the person (their own data export among them) and their dashboard
+    # sign-ins: nothing to keep once they ask to be forgotten.
+    PersonalTable(Document, "contact_id", DELETE),
+    PersonalTable(DashboardLogin, "contact_id", DELETE),
+    PersonalTable(DashboardSession, "contact_id", DELETE),
 )
 
 
