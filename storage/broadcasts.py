@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import JSON, ColumnElement, and_, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# What a broadcast says lives with its deliveries; re-exported for those composing one.
 from storage.deliveries import BULK
-from storage.models import Broadcast, Contact, Delivery
+from storage.deliveries import broadcast_replies as broadcast_replies
+from storage.models import Broadcast, Contact, Delivery, UTCDateTime
 
 TOPICS = ("announcements", "commendations", "events", "results")
 # What a subscriber gets until they choose: everything but the monthly figures, which
@@ -24,7 +25,7 @@ KIND_TOPICS = {
 }
 SELECTORS = ("province", "commune", "org")
 FILTERS = ("topic", "channel")
-PAGE = 1000
+PAGE = 5000
 
 
 def parse_audience(specs: Sequence[str]) -> list[tuple[str, str]]:
@@ -85,61 +86,66 @@ async def count_audience(session: AsyncSession, audience: Sequence[str], kind: s
     return int(await session.scalar(select(func.count()).select_from(Contact).where(clause)) or 0)
 
 
-def broadcast_replies(broadcast: Broadcast) -> list[dict[str, Any]]:
-    """What every recipient of a broadcast is sent."""
-    return [
-        {
-            "text": broadcast.text,
-            "buttons": [[f"news:seen:{broadcast.id}", "👍"]],
-            "photo": f"media:{broadcast.photo}" if broadcast.photo else None,
-        }
-    ]
-
-
 async def expand_page(
     session: AsyncSession, broadcast: Broadcast, now: datetime, page: int = PAGE
 ) -> int:
     """Add the next `page` recipients (in contact id order, after the last added) as
     deliveries; returns how many. Never loads the whole audience: a page at a time, and
     a recipient added twice (a page done again after a crash) is added once."""
-    rows = (
-        await session.execute(
-            select(Contact.id, Contact.channel)
-            .where(
-                audience_clause(broadcast.audience, broadcast.kind),
-                Contact.id > broadcast.expanded_to,
-            )
-            .order_by(Contact.id)
-            .limit(page)
+    recipients = (
+        select(Contact.id, Contact.channel)
+        .where(
+            audience_clause(broadcast.audience, broadcast.kind),
+            Contact.id > broadcast.expanded_to,
         )
-    ).all()
-    if not rows:
+        .order_by(Contact.id)
+        .limit(page)
+        .subquery()
+    )
+    count, last = (await session.execute(select(func.count(), func.max(recipients.c.id)))).one()
+    if not count:
         return 0
-    replies = broadcast_replies(broadcast)
-    values = [
-        {
-            "contact_id": contact_id,
-            "channel": channel,
-            "lane": BULK,
-            "urgent": broadcast.urgent,
-            "broadcast_id": broadcast.id,
-            "replies": replies,
-            "status": "pending",
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-        }
-        for contact_id, channel in rows
+    # The page is copied inside the database (INSERT ... SELECT): no row crosses to
+    # Python and back, which is what made a 100,000-recipient expansion slow.
+    rows = select(
+        recipients.c.id,
+        recipients.c.channel,
+        literal(BULK),
+        literal(broadcast.urgent),
+        literal(broadcast.id),
+        # Read from the broadcast when sent (storage.deliveries.claim_due).
+        literal([], JSON),
+        literal("pending"),
+        literal(0),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(
+        # SQLite reads "SELECT ... ON CONFLICT" as a join's ON unless the SELECT has a
+        # WHERE clause of its own.
+        true()
+    )
+    columns = [
+        "contact_id",
+        "channel",
+        "lane",
+        "urgent",
+        "broadcast_id",
+        "replies",
+        "status",
+        "attempts",
+        "not_before",
+        "created_at",
     ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(Delivery).on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"]),
-        values,
+        insert(Delivery)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
     )
-    broadcast.expanded_to = rows[-1][0]
-    broadcast.total += len(rows)
-    return len(rows)
+    broadcast.expanded_to = int(last)
+    broadcast.total += int(count)
+    return int(count)
 
 
 async def due_broadcasts(session: AsyncSession, now: datetime) -> list[Broadcast]:

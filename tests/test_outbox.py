@@ -137,7 +137,9 @@ async def test_sends_are_spaced_evenly_and_answers_go_ahead_of_bulk() -> None:
     answer = asyncio.create_task(send("answer", ANSWERS))
     await asyncio.gather(*bulk, answer)
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= 0.009, "never two sends in one slot"
+    assert min(gaps) >= 0.005, "never two sends in one slot"
+    # 20 sends at 100/s span at least 19 intervals, less a quarter for a late wake.
+    assert stamps[-1] - stamps[0] >= 0.18, "no catch-up burst"
     assert order.index("answer") < 10, "the answer jumped the queue of bulk"
 
 

@@ -16,6 +16,8 @@ from collections import OrderedDict, deque
 ANSWERS = 0
 BULK = 1
 LANES = (ANSWERS, BULK)
+# The shortest gap between two sends, as a share of the interval (see Pacer._grant).
+MIN_GAP = 0.75
 
 
 class ChatBuckets:
@@ -86,6 +88,9 @@ class Pacer:
             if future.done():
                 continue
             future.set_result(None)
-            # Spaced from the later of the planned slot and now: after a quiet spell
-            # the next send goes at once, never a catch-up burst.
-            self._next = max(start, now) + self.interval
+            # The next slot keeps to the grid, so a sleep that wakes a little late does
+            # not slow every send after it; but never closer than MIN_GAP of a slot to
+            # this one, so after a quiet spell there is no catch-up burst. Either way a
+            # slot is at least one interval after the last planned one: no second holds
+            # more than `rate` + 1 sends.
+            self._next = max(start + self.interval, now + MIN_GAP * self.interval)

@@ -59,7 +59,7 @@ from bot.outbox import BATCH
 from bot.quiet import QuietHours
 from content.i18n import Catalogs
 from handlers.types import Reply
-from storage.broadcasts import create_broadcast
+from storage.broadcasts import PAGE, create_broadcast
 from storage.db import create_engine, create_sessions
 from storage.deliveries import SENT, SendOutcome
 from storage.migrate import upgrade
@@ -517,7 +517,7 @@ async def _write(url: str, n: int) -> tuple[float, int, int]:
                 now=now,
             )
         started = time.perf_counter()
-        # One pass of the worker: every page of 1,000 added in its own transaction
+        # One pass of the worker: every page added in its own transaction
         # (storage.broadcasts.expand_page), then one look at the counts.
         await worker.tick()
         seconds = time.perf_counter() - started
@@ -537,7 +537,10 @@ async def _write(url: str, n: int) -> tuple[float, int, int]:
 
 def write_deliveries(n: int, postgres: str | None) -> bool:
     """Part 4."""
-    print(f"\n4. Writing {n:,} deliveries (BroadcastWorker.tick: expand_page, pages of 1,000)")
+    print(
+        f"\n4. Writing {n:,} deliveries (BroadcastWorker.tick: expand_page, INSERT ... SELECT "
+        f"in pages of {PAGE:,})"
+    )
     ok = True
     with tempfile.TemporaryDirectory(prefix="chungsuc-write-") as folder:
         targets = [("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'chungsuc.db'}")]
