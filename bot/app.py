@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.broadcasts import BroadcastWorker
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import WebChat
+from bot.channels.web_files import DocumentFiles
 from bot.channels.web_photos import MediaFiles
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloBotClient
@@ -65,6 +66,7 @@ class ChungSuc:
             provinces=tuple(provinces),
             default_province=settings.default_province,
             review_commune_tier=settings.review_commune_tier,
+            public_url=settings.public_url,
         )
         self.engine: Engine = build_engine(
             self.services,
@@ -91,6 +93,8 @@ class ChungSuc:
         self.http = web.Application(client_max_size=256 * 1024)
         self.web.add_routes(self.http)
         MediaFiles(self.media, self.sessions).add_routes(self.http)
+        # Files sent in chat; expired ones are swept while the server runs.
+        DocumentFiles(self.sessions, clock).add_routes(self.http)
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token:
             self.telegram = TelegramChannel(

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from content.i18n import TIMEZONE, normalise_language
 
 _PHOTO = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+")
+# The subject line of a notice made from an announcement: its first line, at most this.
+TITLE_LENGTH = 120
 _MONTHS_EN = (
     "January February March April May June July August September October November December"
 ).split()
@@ -185,3 +187,26 @@ def printable_notice(
 </body>
 </html>
 """
+
+
+def announcement_notice(
+    text: str,
+    *,
+    province_name: str,
+    issued_at: datetime,
+    commune_name: str | None = None,
+    language: str = "vi",
+) -> str:
+    """The printable notice of an announcement: issued by the commune's People's
+    Committee when it went to one commune, the province's otherwise; titled by its
+    first line."""
+    place = commune_name or f"tỉnh {province_name}"
+    first_line = next(iter(_paragraphs(text)), "")
+    return printable_notice(
+        province_name=province_name,
+        issuer=f"UBND {place}".upper(),
+        title=first_line[:TITLE_LENGTH],
+        text=text,
+        issued_at=issued_at,
+        language=language,
+    )

@@ -1,15 +1,18 @@
 """Composing an announcement (`/thongbao`), for officers and admins: the text and a
 photo, who receives it, when, urgent or not; a preview as recipients will see it with
-their number; then it is queued, and can be cancelled while it goes out."""
+their number; then it is queued, and can be cancelled while it goes out. The officer
+gets its loudspeaker script and its printable A4 notice as files."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from content.areas import load_areas
 from content.i18n import N_
 from content.loudspeaker import loudspeaker_script
+from content.notice import announcement_notice
 from content.provinces import load_provinces
 from handlers.fields import Choice, Moment, Photos, Place, Text, photo_tokens
 from handlers.form_journey import FormJourney
@@ -22,6 +25,9 @@ from storage.deliveries import broadcast_counts
 from storage.models import Broadcast
 
 MAX_TEXT = 3000
+# Lines of the loudspeaker script shown in chat above its file.
+SCRIPT_PREVIEW_LINES = 3
+SCRIPT_PREVIEW_CHARS = 300
 CHANNEL_NAMES = (("telegram", "Telegram"), ("zalo", "Zalo"), ("web", "Web"))
 
 
@@ -175,16 +181,17 @@ async def queue(turn: Turn, values: dict[str, Any]) -> list[Reply]:
     turn.finish()
     when = _("ngay bây giờ") if at <= turn.now else turn.translator.datetime(at)
     return [
+        *await announcement_files(turn, broadcast),
         Reply(
             _(
                 "Đã xếp thông báo #{id} gửi tới {n} người, {when}. Mình sẽ báo tiến độ và kết quả."
             ).format(id=broadcast.id, n=turn.translator.number(count), when=when),
             (
-                Button(f"announce:script:{broadcast.id}", _("📢 Bài đọc loa phát thanh")),
+                Button(f"announce:script:{broadcast.id}", _("📢 Bài đọc loa và bản in")),
                 Button(f"announce:cancel:{broadcast.id}", _("🛑 Hủy thông báo này")),
                 *turn.main_menu(),
             ),
-        )
+        ),
     ]
 
 
@@ -222,14 +229,61 @@ async def cancel(turn: Turn) -> list[Reply]:
 
 
 async def script(turn: Turn) -> list[Reply]:
-    """The text for the commune loudspeaker: plain sentences, numbers in words."""
+    """The loudspeaker script and the printable notice of an announcement, as files."""
     broadcast = await _own(turn)
     if broadcast is None:
         return turn.menu_reply(turn._("Không tìm thấy thông báo này."))
+    *files, notice = await announcement_files(turn, broadcast)
+    return [*files, replace(notice, buttons=turn.main_menu())]
+
+
+async def announcement_files(turn: Turn, broadcast: Broadcast) -> list[Reply]:
+    """Two replies with a file each: the script for the commune loudspeaker (plain
+    sentences, numbers in words), its first lines in the bubble; and the A4 notice for
+    the village notice board. In Vietnamese, as they are read out and posted."""
+    _ = turn._
     slug = broadcast.province or turn.province
     province = load_provinces().get(slug)
     name = province.name("vi") if province else slug
-    return [Reply(loudspeaker_script(broadcast.text, province_name=name))]
+    communes = [spec.removeprefix("commune:") for spec in broadcast.audience]
+    commune = load_areas().get(communes[0]) if len(communes) == 1 else None
+    spoken = loudspeaker_script(broadcast.text, province_name=name)
+    script_file = await turn.keep_document(
+        f"thong-bao-{broadcast.id}-doc-loa.txt",
+        "text/plain; charset=utf-8",
+        spoken.encode(),
+    )
+    page = announcement_notice(
+        broadcast.text,
+        province_name=name,
+        issued_at=broadcast.created_at,
+        commune_name=commune.name if commune else None,
+    )
+    notice_file = await turn.keep_document(
+        f"thong-bao-{broadcast.id}-ban-in.html", "text/html; charset=utf-8", page.encode()
+    )
+    return [
+        Reply(
+            _("📢 Bài đọc loa phát thanh của thông báo #{id} (tệp kèm theo):").format(
+                id=broadcast.id
+            )
+            + "\n"
+            + _preview(spoken),
+            document=script_file,
+        ),
+        Reply(
+            _("🖨️ Bản thông báo khổ A4 để dán bảng tin: mở tệp bằng trình duyệt rồi in."),
+            document=notice_file,
+        ),
+    ]
+
+
+def _preview(spoken: str) -> str:
+    lines = spoken.splitlines()
+    shown = "\n".join(lines[:SCRIPT_PREVIEW_LINES])
+    if len(shown) > SCRIPT_PREVIEW_CHARS:
+        shown = shown[:SCRIPT_PREVIEW_CHARS].rsplit(" ", 1)[0]
+    return shown + ("…" if shown != spoken else "")
 
 
 def _allowed(turn: Turn) -> None:

@@ -1,18 +1,23 @@
-"""A person's own data (`/dulieu`): see it, download it, withdraw consent, delete it."""
+"""A person's own data (`/dulieu`): see it, download it (a short summary in chat, the
+whole of it as a JSON file), withdraw consent, delete it."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from content.i18n import N_
+from content.i18n import N_, TIMEZONE
 from content.provinces import load_provinces
 from content.vietnamese import fold
 from handlers import nominate
 from handlers.ask import HANDOFF_PURPOSE
 from handlers.engine import Journey
 from handlers.language import LANGUAGE_NAMES
+from handlers.province import ask_province
 from handlers.subscription import PURPOSE as ANNOUNCEMENTS
 from handlers.types import Button, Reply, Turn
 from storage.consents import active_consents, withdraw_consent
@@ -36,6 +41,17 @@ def consent_label(turn: Turn, consent: Consent) -> str:
     return f"{label} – {consent.subject}" if consent.subject else label
 
 
+LOCAL = ZoneInfo(TIMEZONE)
+
+
+def province_name(turn: Turn) -> str:
+    """The province the person chose, or how to choose one."""
+    province = load_provinces().get(turn.contact.province or "")
+    if province is None:
+        return turn._("chưa chọn (gõ /tinh để chọn)")
+    return province.name(turn.translator.language)
+
+
 ROLE_LABELS = {
     "citizen": N_("người dân"),
     "member": N_("đoàn viên, hội viên"),
@@ -52,16 +68,13 @@ async def show(turn: Turn) -> list[Reply]:
     messages = await turn.session.scalar(
         select(func.count()).select_from(Interaction).where(Interaction.contact_id == contact.id)
     )
-    province = load_provinces().get(contact.province or "")
     lines = [
         _("Dữ liệu mình đang lưu về bạn:"),
         _("• Tên hiển thị: {name}").format(name=contact.name or "—"),
         _("• Ngôn ngữ: {language}").format(
             language=LANGUAGE_NAMES.get(contact.language, contact.language)
         ),
-        _("• Tỉnh: {province}").format(
-            province=province.name(turn.translator.language) if province else "—"
-        ),
+        _("• Tỉnh: {province}").format(province=province_name(turn)),
         _("• Vai trò: {role}").format(role=_(ROLE_LABELS.get(contact.role, contact.role))),
         _("• Số tin nhắn đã lưu: {count}").format(count=turn.translator.number(messages or 0)),
     ]
@@ -79,7 +92,7 @@ async def show(turn: Turn) -> list[Reply]:
 
 
 async def download(turn: Turn) -> list[Reply]:
-    """Everything stored about the person, as JSON they can copy or save."""
+    """Everything stored about the person as a JSON file, with a summary in plain words."""
     contact = turn.contact
     export = {
         "contact": {
@@ -95,9 +108,53 @@ async def download(turn: Turn) -> list[Reply]:
         },
         **await export_personal_data(turn.session, contact.id),
     }
-    body = json.dumps(export, ensure_ascii=False, indent=1)
-    # The export is not logged again: that would copy every message once more.
-    return [Reply(turn._("Toàn bộ dữ liệu của bạn:") + "\n" + body, loggable=False)]
+    body = json.dumps(export, ensure_ascii=False, indent=1).encode()
+    day = turn.now.astimezone(LOCAL).date().isoformat()
+    document = await turn.keep_document(f"du-lieu-cua-toi-{day}.json", "application/json", body)
+    # Not logged: a summary of stored data adds nothing to the log.
+    return [Reply(export_summary(turn, export), document=document, loggable=False)]
+
+
+def _local_date(turn: Turn, stamp: object) -> str:
+    moment = datetime.fromisoformat(str(stamp))
+    return turn.translator.date(moment.astimezone(LOCAL).date())
+
+
+def export_summary(turn: Turn, export: dict[str, Any]) -> str:
+    """What the export holds, counted in plain words: no ids, dates as people read them."""
+    _ = turn._
+    number = turn.translator.number
+    messages = export.get("messages", [])
+    consents = export.get("consents", [])
+    withdrawn = sum(1 for c in consents if c.get("withdrawn_at"))
+    lines = [
+        _("Dữ liệu của bạn, đầy đủ trong tệp kèm theo (JSON):"),
+        _("• Tỉnh: {province}").format(province=province_name(turn)),
+    ]
+    if messages:
+        lines.append(
+            _("• Tin nhắn: {n}, từ {first} đến {last}").format(
+                n=number(len(messages)),
+                first=_local_date(turn, messages[0]["at"]),
+                last=_local_date(turn, messages[-1]["at"]),
+            )
+        )
+    else:
+        lines.append(_("• Tin nhắn: 0"))
+    lines += [
+        _("• Đề cử đã gửi: {n}").format(n=number(len(export.get("nominations", [])))),
+        _("• Ảnh đã gửi: {n}").format(n=number(len(export.get("photos", [])))),
+        _("• Câu hỏi chuyển cán bộ: {n}").format(
+            n=number(len(export.get("questions_to_officers", [])))
+        ),
+        _("• Lượt ủng hộ: {n}").format(n=number(len(export.get("supports", [])))),
+        _("• Đồng ý: {given} đang có hiệu lực, {withdrawn} đã rút lại").format(
+            given=number(len(consents) - withdrawn), withdrawn=number(withdrawn)
+        ),
+    ]
+    if export.get("drafts"):
+        lines.append(_("• Bản nháp đang điền dở: {n}").format(n=number(len(export["drafts"]))))
+    return "\n".join(lines)
 
 
 async def choose_withdrawal(turn: Turn) -> list[Reply]:
@@ -134,8 +191,11 @@ async def ask_delete(turn: Turn) -> list[Reply]:
     return [
         Reply(
             _(
-                "Bạn chắc chắn muốn xóa toàn bộ dữ liệu? Tin nhắn, đồng ý và đăng ký của bạn "
-                "sẽ bị xóa, không khôi phục được. Gõ XÓA hoặc bấm nút để xác nhận."
+                "Bạn chắc chắn muốn xóa toàn bộ dữ liệu? Tin nhắn, ảnh, câu hỏi, bản nháp "
+                "và đăng ký nhận tin của bạn sẽ bị xóa, không khôi phục được; đề cử bạn đã "
+                "gửi vẫn còn nhưng không còn tên, số điện thoại của bạn. Mọi đồng ý được rút "
+                "lại: mình chỉ giữ bản ghi bạn đã đồng ý gì và rút lại khi nào, như luật cho "
+                "phép. Gõ XÓA hoặc bấm nút để xác nhận."
             ),
             (Button("data:erase", _("Xóa hết")), Button("data:keep", _("Giữ lại"))),
         )
@@ -150,9 +210,10 @@ async def confirm_typed(turn: Turn) -> list[Reply]:
 
 async def erase(turn: Turn) -> list[Reply]:
     """Delete messages, questions and replies not yet sent, and clear the profile; every
-    consent is withdrawn
-    but its record kept, as evidence of what was agreed and when it ended. The bare
-    identity row stays so the person can keep chatting; this exchange is not logged."""
+    consent is withdrawn but its record kept, as evidence of what was agreed and when it
+    ended (Law 91/2025/QH15 lets that record stay; the data itself goes). The bare
+    identity row stays so the person can keep chatting, and is asked for their province
+    again as on their first /start; this exchange is not logged."""
     contact = turn.contact
     await erase_personal_data(turn.session, contact.id)
     await erase_inbound_of(turn.session, contact.channel, contact.external_id)
@@ -169,7 +230,12 @@ async def erase(turn: Turn) -> list[Reply]:
         contact.organisation = None
     turn.finish()
     turn.forget = True
-    return turn.menu_reply(turn._("Đã xóa toàn bộ dữ liệu của bạn."))
+    done = turn._(
+        "Đã xóa toàn bộ dữ liệu của bạn. Mình chỉ giữ bản ghi các đồng ý, đã đánh dấu rút lại."
+    )
+    if len(turn.services.provinces) > 1:
+        return ask_province(turn, intro=done)
+    return turn.menu_reply(done)
 
 
 async def keep(turn: Turn) -> list[Reply]:

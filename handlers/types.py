@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from storage.documents import store_document
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +54,17 @@ class Button:
 
 
 @dataclass(frozen=True)
+class DocumentRef:
+    """A file sent with a reply: the token of its stored row (storage/documents.py), the
+    name the person sees and its type. Telegram sends it as a document, the web page as a
+    download link, Zalo as a link under the text."""
+
+    token: str
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to a person."""
 
@@ -67,6 +80,8 @@ class Reply:
     language: str = "vi"
     # False for replies that only repeat stored data (an export): logged without text.
     loggable: bool = True
+    # A file sent with the text, which is then its caption.
+    document: DocumentRef | None = None
 
 
 class Outbox(Protocol):
@@ -111,6 +126,11 @@ class Services:
     default_province: str = "quang-tri"
     # Commune officers recommend before province officers decide (REVIEW_COMMUNE_TIER).
     review_commune_tier: bool = True
+    # The service's public address (PUBLIC_URL): dashboard login links are built on it.
+    public_url: str | None = None
+    # Channels that show a reply's file as a file (a document, a download link); the
+    # others get a link in the text.
+    file_channels: frozenset[str] = frozenset({"telegram", "web"})
 
 
 @dataclass
@@ -175,6 +195,24 @@ class Turn:
     def province(self) -> str:
         """The province whose content the contact follows."""
         return self.contact.province or self.services.default_province
+
+    @property
+    def takes_files(self) -> bool:
+        """Whether the person's channel shows a file as a file rather than a link."""
+        return self.incoming.channel in self.services.file_channels
+
+    async def keep_document(self, filename: str, content_type: str, body: bytes) -> DocumentRef:
+        """Store a file for the person, in this turn's unit of work, to send with a reply;
+        it can be fetched for DOCUMENT_LIFETIME."""
+        row = await store_document(
+            self.session,
+            contact_id=self.contact.id,
+            filename=filename,
+            content_type=content_type,
+            body=body,
+            now=self.now,
+        )
+        return DocumentRef(row.token, row.filename, row.content_type)
 
     def send_later(self, contact_id: int, replies: Sequence[Reply]) -> None:
         """Message another contact: written to the outbox in this turn's unit of work,

@@ -4,11 +4,12 @@ interaction log."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from handlers.typed_text import clean_text
-from handlers.types import Button, Incoming, Reply
+from handlers.types import Button, DocumentRef, Incoming, Reply
 from storage.interactions import interaction_row
 
 # Most turns in one unit of work: bounds the statement sizes and the work a rollback undoes.
@@ -80,9 +81,20 @@ def reply_dicts(replies: Sequence[Reply]) -> list[dict[str, Any]]:
             "photo": reply.photo,
             "language": reply.language,
             "request_phone": reply.request_phone,
+            **({"document": asdict(reply.document)} if reply.document else {}),
         }
         for reply in replies
     ]
+
+
+def _document(stored: object) -> DocumentRef | None:
+    if not isinstance(stored, dict):
+        return None
+    token, filename = stored.get("token"), stored.get("filename")
+    content_type = stored.get("content_type")
+    if not all(isinstance(value, str) for value in (token, filename, content_type)):
+        return None
+    return DocumentRef(str(token), str(filename), str(content_type))
 
 
 def owed_row(
@@ -108,6 +120,7 @@ def owed_replies(stored: list[Any]) -> list[Reply]:
             photo=item.get("photo"),
             language=str(item.get("language", "vi")),
             request_phone=bool(item.get("request_phone", False)),
+            document=_document(item.get("document")),
         )
         for item in stored
         if isinstance(item, dict)

@@ -1,14 +1,22 @@
 """The yearly movement report (`/baocao`, and `python -m bot report`): nominations by
 commune, kind and status, commendations with their awards, supports, questions and
-announcements, as text an officer can paste into the province's report."""
+announcements, as text an officer can paste into the province's report and as an XLSX
+workbook with a chart. In chat the workbook goes as a file with a short summary where
+the channel takes files (Telegram, web), the text where it does not (Zalo)."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.chart import BarChart, Reference  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.areas import load_areas
@@ -22,6 +30,7 @@ from storage.nominations import YearFigures, year_figures
 from storage.review import Scope
 
 LOCAL = ZoneInfo(TIMEZONE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOP_COMMUNES = 10
 LISTED_COMMENDATIONS = 20
 
@@ -167,6 +176,128 @@ def report_text(report: YearReport, words: Translator, today: datetime) -> str:
     return "\n".join(lines)
 
 
+def _header(sheet: Any, titles: list[str], widths: list[int]) -> None:
+    """A bold, frozen header row and the columns' widths."""
+    bold = Font(bold=True)
+    sheet.append(titles)
+    for index, (width, cell) in enumerate(zip(widths, sheet[1], strict=True), start=1):
+        cell.font = bold
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def report_summary(report: YearReport, words: Translator, today: datetime) -> str:
+    """The few figures that go in chat with the workbook, in `words`' language."""
+    _ = words.gettext
+    number = words.number
+    figures = report.figures
+    statuses = report.by_status()
+    return "\n".join(
+        [
+            _("BÁO CÁO PHONG TRÀO “CHUNG SỨC XÂY DỰNG NÔNG THÔN MỚI” NĂM {year}").format(
+                year=report.year
+            ),
+            _("Phạm vi: {area}. Số liệu đến {date}.").format(
+                area=report.area, date=words.date(today.astimezone(LOCAL).date())
+            ),
+            _("• Đề cử nhận được: {n} (công nhận {accepted}, khen thưởng {commended})").format(
+                n=number(sum(statuses.values())),
+                accepted=number(statuses["accepted"]),
+                commended=number(statuses["commended"]),
+            ),
+            _("• Hỏi đáp: bot trả lời {bot} câu, cán bộ trả lời {answered} câu").format(
+                bot=number(figures.bot_answers), answered=number(figures.officer_answers)
+            ),
+            _("• Thông báo: {n} đợt, gửi thành công {sent} tin").format(
+                n=number(figures.broadcasts), sent=number(figures.broadcast_delivered)
+            ),
+            _("Chi tiết theo xã, loại hồ sơ, khen thưởng và biểu đồ trong tệp Excel kèm theo."),
+        ]
+    )
+
+
+def report_workbook(report: YearReport, now: datetime) -> bytes:
+    """The report as XLSX: four sheets and a chart of nominations by kind and status.
+    Its headings are Vietnamese, as the province's report is."""
+    book = Workbook()
+    summary = book.active
+    summary.title = "Tổng hợp"
+    figures = report.figures
+    _header(summary, ["Chỉ tiêu", "Số liệu"], [48, 14])
+    rows: list[tuple[str, object]] = [
+        ("Năm", report.year),
+        ("Phạm vi", report.area),
+        ("Lập lúc", now.astimezone(LOCAL).replace(tzinfo=None)),
+        ("Đề cử nhận được", sum(report.by_kind().values())),
+        *((f"Đề cử: {STATUS_WORDS[s]}", report.by_status()[s]) for s in STATUSES),
+        ("Khen thưởng", len(figures.commendations)),
+        ("Lượt ủng hộ (đã tính)", figures.supports),
+        ("Lượt ủng hộ bất thường đang tạm giữ", figures.supports_held),
+        ("Hồ sơ đang mở ủng hộ", figures.open_for_support),
+        ("Câu hỏi bot trả lời", figures.bot_answers),
+        ("Câu hỏi chuyển cán bộ", figures.officer_questions),
+        ("Câu hỏi cán bộ đã trả lời", figures.officer_answers),
+        ("Đợt thông báo", figures.broadcasts),
+        ("Tin thông báo cần gửi", figures.broadcast_deliveries),
+        ("Tin thông báo gửi thành công", figures.broadcast_delivered),
+    ]
+    for row in rows:
+        summary.append(list(row))
+    summary["B4"].number_format = "dd/mm/yyyy hh:mm"
+
+    communes = book.create_sheet("Theo xã")
+    _header(
+        communes,
+        ["Xã, phường", "Mã xã", "Tổng", *(STATUS_WORDS[s] for s in STATUSES)],
+        [26, 8, 8, *(14 for _ in STATUSES)],
+    )
+    for code, counts in report.by_commune().items():
+        communes.append([commune_name(code), code, counts["total"], *(counts[s] for s in STATUSES)])
+
+    kinds = book.create_sheet("Theo loại")
+    _header(kinds, ["Loại", *(STATUS_WORDS[s] for s in STATUSES)], [28, *(14 for _ in STATUSES)])
+    table: dict[str, dict[str, int]] = {kind: dict.fromkeys(STATUSES, 0) for kind in KIND_WORDS}
+    for (_commune, kind, status), n in figures.nominations.items():
+        table.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] += n
+    for kind, by_status in table.items():
+        kinds.append([KIND_WORDS.get(kind, kind), *(by_status[s] for s in STATUSES)])
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = f"Đề cử năm {report.year} theo loại và tình trạng"
+    chart.y_axis.title = "Số hồ sơ"
+    data = Reference(kinds, min_col=2, max_col=1 + len(STATUSES), min_row=1, max_row=1 + len(table))
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(kinds, min_col=1, min_row=2, max_row=1 + len(table)))
+    chart.width, chart.height = 24, 12
+    kinds.add_chart(chart, f"A{len(table) + 4}")
+
+    awards = book.create_sheet("Khen thưởng")
+    _header(
+        awards,
+        ["Mã hồ sơ", "Tên", "Xã, phường", "Loại", "Hình thức", "Cơ quan", "Số QĐ", "Ngày QĐ"],
+        [11, 32, 22, 24, 34, 26, 16, 12],
+    )
+    for line, item in enumerate(figures.commendations, start=2):
+        awards.append(
+            [
+                item["code"],
+                item["nominee"],
+                commune_name(str(item["commune_code"])),
+                KIND_WORDS.get(str(item["kind"]), item["kind"]),
+                item["award"],
+                item["decided_by_body"],
+                item["decision_number"],
+                item["decision_date"],
+            ]
+        )
+        awards.cell(row=line, column=8).number_format = "dd/mm/yyyy"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 async def yearly(turn: Turn) -> list[Reply]:
     """`/baocao [YYYY]`: this year's report (or that year's) for the officer's area."""
     require_officer(turn)
@@ -182,7 +313,11 @@ async def yearly(turn: Turn) -> list[Reply]:
     area = area_title(turn, turn.contact.area if not turn.is_admin else None)
     report = await build_report(turn.session, scope, year, area)
     audit(turn, "report.viewed", year=year, area=turn.contact.area)
-    return [Reply(report_text(report, turn.translator, turn.now))]
+    if not turn.takes_files:
+        return [Reply(report_text(report, turn.translator, turn.now))]
+    workbook = report_workbook(report, turn.now)
+    document = await turn.keep_document(f"bao-cao-nam-{year}.xlsx", XLSX, workbook)
+    return [Reply(report_summary(report, turn.translator, turn.now), document=document)]
 
 
 journey = Journey(

@@ -181,7 +181,12 @@ async def claim_due(
         # a hundred thousand times over): it is read from the broadcast as it is sent.
         return [
             Claimed(
-                *row[:6],
+                id=row.id,
+                contact_id=row.contact_id,
+                external_id=row.external_id,
+                lane=row.lane,
+                attempts=row.attempts,
+                broadcast_id=row.broadcast_id,
                 replies=row.replies
                 or (
                     _broadcast_replies(row.broadcast_id, row.text, row.photo)

@@ -77,8 +77,9 @@ async def test_officer_previews_sends_and_hears_how_it_went(app: ChungSuc) -> No
     assert any(t and "đã gửi xong" in t for t in pushed)
     await staff.press("announce:cancel:1")
     assert "không hủy được nữa" in staff.text
-    await staff.press("announce:script:1")
-    assert "Kính thưa" in staff.text
+    spoken, notice = await staff.press("announce:script:1")
+    assert "Kính thưa" in spoken.text and spoken.document is not None
+    assert notice.document is not None and notice.document.filename.endswith(".html")
 
 
 async def test_bad_input_gets_a_clear_answer_and_changes_nothing(

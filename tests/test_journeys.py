@@ -10,6 +10,7 @@ from bot.app import ChungSuc
 from storage.contacts import find_contact
 from storage.models import Consent, Contact, ConversationState, Interaction
 from tests.chat import Chat
+from tests.test_documents import document_body
 
 
 async def contact_of(app: ChungSuc, chat: Chat) -> Contact:
@@ -112,7 +113,7 @@ async def test_my_data_shows_download_and_withdraw(chat: Chat, app: ChungSuc) ->
     assert "Tên hiển thị: Lan" in chat.text
     assert "nhận thông báo của phong trào" in chat.text
     await chat.press("data:download")
-    exported = json.loads(chat.text.split("\n", 1)[1])
+    exported = json.loads(await document_body(app, chat.last))
     assert exported["contact"]["subscribed"] is True
     assert any(m["text"] == "/dangky" for m in exported["messages"])
     await chat.say("/dulieu")

@@ -10,6 +10,7 @@ from bot.app import ChungSuc
 from storage.models import Base, FormDraft, Nomination
 from storage.personal_data import REGISTER
 from tests.chat import Chat
+from tests.test_documents import document_body
 from tests.test_nominate import CODE, fill_until_summary
 
 
@@ -37,7 +38,7 @@ async def test_export_holds_nominations_and_erasure_clears_the_nominator(
     await chat.say("/dulieu")
     assert "xử lý thông tin đề cử – " + code.group(0) in chat.text
     await chat.press("data:download")
-    exported = json.loads(chat.text.split("\n", 1)[1])
+    exported = json.loads(await document_body(app, chat.last))
     assert exported["nominations"][0]["nominator_phone"] == "+84912345678"
     assert exported["drafts"][0]["form"] == "nominate"
     await chat.say("/dulieu")

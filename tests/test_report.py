@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.app import ChungSuc
 from tests.chat import Chat
 from tests.conftest import Clock
 from tests.test_cli import cli
+from tests.test_documents import document_body
 from tests.test_review import commune_officer, nominate, province_officer
 
 
@@ -53,9 +55,14 @@ async def test_officers_get_the_report_of_their_own_area_in_chat(
 ) -> None:
     await nominate(chat)
     commune = await commune_officer(app, clock)
-    await commune.say("/baocao")
-    assert "Phạm vi: Xã Cửa Tùng" in commune.text
-    assert "1. Đề cử nhận được: 1" in commune.text and "Xã Cửa Tùng: 1" in commune.text
+    [report] = await commune.say("/baocao")
+    assert "Phạm vi: Xã Cửa Tùng" in report.text
+    assert "• Đề cử nhận được: 1 (công nhận 0, khen thưởng 0)" in report.text
+    assert report.document is not None and report.document.filename == "bao-cao-nam-2026.xlsx"
+    book = load_workbook(io.BytesIO(await document_body(app, report)))
+    assert [row[:3] for row in book["Theo xã"].iter_rows(min_row=2, values_only=True)] == [
+        ("Xã Cửa Tùng", "19414", 1)
+    ]
     province = await province_officer(app, clock, "an-giang")
     await province.say("/baocao")
     assert "Phạm vi: tỉnh An Giang" in province.text and "nhận được: 0" in province.text

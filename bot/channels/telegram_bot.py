@@ -96,3 +96,27 @@ class ChannelBot(Bot):
             file_id = sizes[-1].get("file_id")
             return file_id if isinstance(file_id, str) else None
         return None
+
+    async def send_document_upload(
+        self,
+        chat_id: int,
+        document: InputFile,
+        *,
+        caption: str | None = None,
+        parse_mode: ParseMode | None = None,
+        reply_markup: JSONDict | None = None,
+    ) -> int | None:
+        """sendDocument of a file uploaded as multipart, with the caption and keyboard as
+        JSON, without building a `Message` from the answer. Returns the sent message's id."""
+        result = await self._post(
+            "sendDocument",
+            {
+                "chat_id": chat_id,
+                "document": document,
+                "caption": caption,
+                "parse_mode": parse_mode,
+                "reply_markup": reply_markup,
+            },
+        )
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return message_id if isinstance(message_id, int) else None

@@ -1,6 +1,7 @@
 """Replies out to Telegram: split, escaped, with their keyboard, at Telegram's pace, and
 retried through flood limits and outages; stored photos by the file id Telegram gave them
-or uploaded, and the "share my phone" keyboard where a reply asks for the number."""
+or uploaded, files as uploaded documents, and the "share my phone" keyboard where a reply
+asks for the number."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from bot.channels.telegram_bot import ChannelBot
 from bot.channels.telegram_payloads import CHANNEL, JSONDict
 from bot.channels.text import split_text
 from bot.media import MediaStore
-from handlers.types import Button, Reply
+from handlers.types import Button, DocumentRef, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
 from storage.deliveries import BLOCKED, FAILED, RETRY, SENT, SendOutcome
+from storage.documents import document_by_token
 from storage.media import media_by_token, set_platform_ref
 from storage.models import Media
 
@@ -114,16 +116,22 @@ def retry_after_seconds(error: BaseException) -> float | None:
 
 @dataclass
 class Outgoing:
-    """One Bot API message: text, or a photo with an optional caption, and its markup."""
+    """One Bot API message: text, or a photo or a document with an optional caption, and
+    its markup."""
 
     text: str | None
     photo: str | InputFile | None = None
     markup: JSONDict | None = None
+    document: InputFile | None = None
     # The stored photo `photo` is the upload or the Telegram file id of.
     stored: Media | None = None
     # Inline buttons put on the message once sent, its own markup taking the "share my
     # phone" keyboard away (a message carries one markup).
     then_inline: JSONDict | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.photo is None and self.document is None
 
 
 class TelegramSender:
@@ -148,9 +156,9 @@ class TelegramSender:
 
     async def deliver(self, external_id: str, replies: Sequence[Reply]) -> None:
         """Send replies in order: long text split on paragraphs, the keyboard on the last
-        piece, user-supplied text escaped for HTML; a photo with its text as the caption
-        when it fits (a stored one by its Telegram file id, or uploaded); the "share my
-        phone" keyboard where a reply asks for the number."""
+        piece, user-supplied text escaped for HTML; a photo or a file with its text as the
+        caption when it fits (a stored photo by its Telegram file id, or uploaded); the
+        "share my phone" keyboard where a reply asks for the number."""
         try:
             await self._deliver(external_id, replies)
         except Forbidden:
@@ -204,24 +212,29 @@ class TelegramSender:
         if free is not None:
             free.markup = REMOVE_KEYBOARD
             return
-        text = next((m for m in messages if m.photo is None), None)
+        text = next((m for m in messages if m.is_text), None)
         if text is not None:
             text.then_inline, text.markup = text.markup, REMOVE_KEYBOARD
 
     async def _messages(self, reply: Reply) -> list[Outgoing]:
         inline = keyboard(reply.buttons)
         photo = await self._photo(reply.photo)
+        document = await self._document(reply.document)
         messages: list[Outgoing] = []
-        caption = html.escape(reply.text, quote=False)
-        if photo is not None and len(caption) <= MessageLimit.CAPTION_LENGTH:
-            # One message, as a person would send it: the photo, its words under it, the
-            # buttons under those.
-            photo.text, photo.markup = caption or None, inline
+        if photo is not None and document is not None:
+            # The words go under the file; the photo goes alone before it.
             messages.append(photo)
+        carrier = document or photo
+        caption = html.escape(reply.text, quote=False)
+        if carrier is not None and len(caption) <= MessageLimit.CAPTION_LENGTH:
+            # One message, as a person would send it: the photo or file, its words under
+            # it, the buttons under those.
+            carrier.text, carrier.markup = caption or None, inline
+            messages.append(carrier)
         else:
-            if photo is not None:
-                # Too many words for a caption: the photo first, then the text.
-                messages.append(photo)
+            if carrier is not None:
+                # Too many words for a caption: the photo or file first, then the text.
+                messages.append(carrier)
             pieces = escaped_pieces(reply.text, MessageLimit.MAX_TEXT_LENGTH)
             messages += [Outgoing(piece) for piece in pieces]
             if pieces:
@@ -261,6 +274,24 @@ class TelegramSender:
             return None
         return Outgoing(None, upload, stored=media)
 
+    async def _document(self, ref: DocumentRef | None) -> Outgoing | None:
+        """The document message for `Reply.document`, uploaded from its stored row; None
+        when there is none, or it is gone (erased, expired and swept): the text goes
+        alone."""
+        if ref is None:
+            return None
+        try:
+            async with self._sessions() as session:
+                stored = await document_by_token(session, ref.token)
+        except Exception:
+            log.exception("could not look up a stored file; sent without it")
+            return None
+        if stored is None:
+            log.warning("a reply names a stored file that is gone; sent without it")
+            return None
+        upload = InputFile(stored.body, filename=stored.filename)
+        return Outgoing(None, document=upload)
+
     async def _upload(self, media: Media) -> InputFile | None:
         store = self._media
         data = await store.read(media) if store is not None else None
@@ -272,6 +303,16 @@ class TelegramSender:
     async def _send_one(self, chat_id: int, message: Outgoing) -> int | None:
         """Send one message; the id Telegram gave it, when it says."""
         bot = self._bot
+        if message.document is not None:
+            send_document = partial(
+                bot.send_document_upload,
+                chat_id,
+                message.document,
+                caption=message.text,
+                parse_mode=ParseMode.HTML if message.text else None,
+                reply_markup=message.markup,
+            )
+            return await self._send(chat_id, send_document)
         if message.photo is None:
             send_text = partial(
                 bot.send_text,

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.channels.bodies import BadBody, read_json_object
 from bot.channels.bodies import cursor as read_cursor
+from bot.channels.web_files import file_link
 from bot.channels.web_photos import UploadTooLarge, media_link, read_upload
 from bot.media import MediaStore
 from handlers.engine import Engine
@@ -43,6 +44,12 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     if reply.photo:
         # A stored photo by its path on this server: the page works without PUBLIC_URL.
         data["photo"] = media_link(reply.photo)
+    if reply.document:
+        data["document"] = {
+            "url": file_link(reply.document.token),
+            "filename": reply.document.filename,
+            "content_type": reply.document.content_type,
+        }
     return data
 
 

@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from aiohttp import web
@@ -24,6 +24,7 @@ from bot.channels.delivery import (
 from bot.channels.outgoing import OwedReplies
 from bot.channels.pacing import ANSWERS, Pacer
 from bot.channels.text import split_text
+from bot.channels.web_files import file_link
 from bot.channels.web_photos import media_link
 from bot.channels.zalo_client import (
     EVENT_IMAGE,
@@ -49,6 +50,7 @@ from handlers.types import Incoming, Reply
 from storage.contacts import set_reachable
 from storage.db import Sessions
 from storage.deliveries import BLOCKED, FAILED, RETRY, SENT, SendOutcome
+from storage.documents import DOCUMENT_LIFETIME
 from storage.inbound import clear_inbound, keep_inbound, pending_inbound
 from storage.models import utcnow
 
@@ -307,7 +309,9 @@ class ZaloChannel:
     ) -> None:
         number = 1
         for reply in replies:
-            text = numbered_menu(reply.text, reply.buttons, number, self._catalogs, reply.language)
+            text = numbered_menu(
+                self._with_file(reply), reply.buttons, number, self._catalogs, reply.language
+            )
             number += len(reply.buttons)
             photo = self._photo_url(reply.photo)
             if photo:
@@ -318,6 +322,26 @@ class ZaloChannel:
                 await self._send(
                     partial(self.client.send_message, external_id, chunk), lane, attempts
                 )
+
+    def _with_file(self, reply: Reply) -> str:
+        """The reply's text with its file as a link: Zalo's bot API sends no files. Without
+        PUBLIC_URL there is no address to give, and the person is told where files come."""
+        document = reply.document
+        if document is None:
+            return reply.text
+        _ = self._catalogs.translator(reply.language).gettext
+        if self._public_url:
+            line = _("📎 {filename}: {link} (tải được trong {hours} giờ)").format(
+                filename=document.filename,
+                link=file_link(document.token, self._public_url),
+                hours=DOCUMENT_LIFETIME // timedelta(hours=1),
+            )
+        else:
+            line = _(
+                "📎 Tệp {filename} chưa gửi được qua Zalo; bạn dùng lệnh này trên Telegram "
+                "hoặc trang web chat để nhận tệp."
+            ).format(filename=document.filename)
+        return f"{reply.text}\n\n{line}" if reply.text else line
 
     def _photo_url(self, ref: str | None) -> str | None:
         """The URL Zalo fetches a reply's photo from; None for a stored photo when

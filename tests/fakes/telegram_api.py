@@ -53,6 +53,8 @@ __all__ = ["DEFAULT_TOKEN", "ApiError", "FakeTelegramAPI", "FakeUser", "Uploaded
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForChungSucTests_0123456789"
 
+# What the Bot API takes as an uploaded file.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _PLACEHOLDER_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake photo\xff\xd9"
 _BLOCKED = "Forbidden: bot was blocked by the user"
 _QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -90,8 +92,8 @@ class FakeTelegramAPI:
         token: The one token accepted; any other gets 401 Unauthorized.
         bot_username: Username returned by getMe (CommandHandler matches "/cmd@username").
         bot_first_name: First name returned by getMe.
-        rate_limits: Enforce Telegram's flood limits on sendMessage and sendPhoto; turn off for
-            functional tests.
+        rate_limits: Enforce Telegram's flood limits on sendMessage, sendPhoto and
+            sendDocument; turn off for functional tests.
         messages_per_second: Overall send limit (Telegram: about 30/s).
         overall_window: Count the overall limit in a sliding one-second window (at most
             ``messages_per_second`` sends in any second, as Telegram appears to) instead of
@@ -144,6 +146,8 @@ class FakeTelegramAPI:
         """Every call answered with an error: (method, decoded params, error)."""
         self.downloads: list[str] = []
         """The file paths the bot downloaded, in order."""
+        self.documents: dict[int, list[UploadedFile]] = {}
+        """Per chat, the files the bot uploaded with sendDocument, oldest first."""
         self.reply_keyboards: dict[int, JSONDict] = {}
         """Per chat, the reply keyboard its client shows now (set by a message carrying
         one, gone after ``remove_keyboard`` or once a one-time keyboard was used)."""
@@ -172,6 +176,7 @@ class FakeTelegramAPI:
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -297,6 +302,10 @@ class FakeTelegramAPI:
     def messages_to(self, chat_id: int) -> list[JSONDict]:
         """The bot's messages in a chat, oldest first, as currently edited."""
         return list(self._bot_messages.get(chat_id, []))
+
+    def documents_to(self, chat_id: int) -> list[UploadedFile]:
+        """The files the bot sent to a chat as documents, oldest first."""
+        return list(self.documents.get(chat_id, []))
 
     async def wait_for_messages(
         self,
@@ -557,9 +566,7 @@ class FakeTelegramAPI:
 
     async def _send_photo(self, params: JSONDict) -> JSONDict:
         chat_id = self._known_chat(params)
-        photo = params.get("photo")
-        if isinstance(photo, str) and photo.startswith("attach://"):
-            photo = params.get(photo.removeprefix("attach://"))
+        photo = _attached(params, "photo")
         if isinstance(photo, UploadedFile):
             if not photo.data:
                 raise bad_request("file must be non-empty")
@@ -572,13 +579,38 @@ class FakeTelegramAPI:
         else:
             raise bad_request("wrong file identifier/HTTP URL specified")
         fields: JSONDict = {"photo": sizes}
-        caption = params.get("caption", "")
-        caption, entities = format_text(caption, params, "caption_entities", MAX_CAPTION_LENGTH)
-        if caption:
-            fields["caption"] = caption
-        if entities:
-            fields["caption_entities"] = entities
+        fields.update(_caption(params))
         return self._bot_message(chat_id, fields, params)
+
+    async def _send_document(self, params: JSONDict) -> JSONDict:
+        chat_id = self._known_chat(params)
+        document = _attached(params, "document")
+        if isinstance(document, UploadedFile):
+            if not document.data:
+                raise bad_request("file must be non-empty")
+            if len(document.data) > MAX_UPLOAD_BYTES:
+                raise ApiError(413, "Request Entity Too Large")
+            file_id, unique_id = self._store_file(document.data, "documents/file_{number}", None)
+            received = document
+        elif isinstance(document, str) and document in self._files:
+            stored = self._files[document]
+            file_id, unique_id = document, stored.unique_id
+            received = UploadedFile(stored.path.rsplit("/", 1)[-1], "", stored.data)
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        fields: JSONDict = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": unique_id,
+                "file_name": received.filename,
+                "mime_type": received.content_type,
+                "file_size": len(received.data),
+            }
+        }
+        fields.update(_caption(params))
+        message = self._bot_message(chat_id, fields, params)
+        self.documents.setdefault(chat_id, []).append(received)
+        return message
 
     async def _send_chat_action(self, params: JSONDict) -> bool:
         if self._known_chat(params) in self.blocked:
@@ -785,6 +817,27 @@ class FakeTelegramAPI:
         path = path.format(number=number) if "{number}" in path else f"{number}/{path}"
         self._files[file_id] = _StoredFile(unique_id, data, path, file_size)
         return file_id, unique_id
+
+
+def _attached(params: JSONDict, name: str) -> Any:
+    """A file parameter: the value itself, or the multipart part an `attach://` names."""
+    value = params.get(name)
+    if isinstance(value, str) and value.startswith("attach://"):
+        return params.get(value.removeprefix("attach://"))
+    return value
+
+
+def _caption(params: JSONDict) -> JSONDict:
+    """A media message's caption fields, checked and formatted as Telegram does."""
+    caption, entities = format_text(
+        params.get("caption", ""), params, "caption_entities", MAX_CAPTION_LENGTH
+    )
+    fields: JSONDict = {}
+    if caption:
+        fields["caption"] = caption
+    if entities:
+        fields["caption_entities"] = entities
+    return fields
 
 
 def _check_markup(markup: object) -> None:
