@@ -31,6 +31,9 @@ TOPICS = (
     "data",
     "bot",
 )
+# What an answer states, where questions tell them apart: a figure achieved ("được mấy
+# xã rồi"), a figure aimed at ("phấn đấu mấy xã"), or what a term means ("… là gì").
+FACETS = ("result", "target", "definition")
 
 
 class KnowledgeError(Exception):
@@ -54,6 +57,7 @@ class Entry:
     written_on: date | None = None
     related: tuple[str, ...] = field(default=())
     questions_en: tuple[str, ...] = ()
+    facets: tuple[str, ...] = ()
 
     def question(self, language: str) -> str:
         """How to ask for this entry in `language`: a button label, Vietnamese by default."""
@@ -85,11 +89,15 @@ def _entry(raw: dict[str, Any], campaign: str, province: str | None, where: str)
             historic=bool(raw.get("historic", False)),
             related=tuple(str(r) for r in raw.get("related") or ()),
             questions_en=tuple(str(q) for q in raw.get("questions_en") or ()),
+            facets=tuple(str(f) for f in raw.get("facets") or ()),
         )
     except (KeyError, TypeError, AttributeError) as error:
         raise KnowledgeError(f"{where}: entry {raw.get('id', '?')!r} lacks {error}") from None
     if entry.topic not in TOPICS:
         raise KnowledgeError(f"{where}: entry {entry.id!r} has unknown topic {entry.topic!r}")
+    unknown = set(entry.facets) - set(FACETS)
+    if unknown:
+        raise KnowledgeError(f"{where}: entry {entry.id!r} has unknown facets {sorted(unknown)}")
     for language in ("vi", "en"):
         if not entry.answer.get(language) or not entry.source.get(language):
             raise KnowledgeError(f"{where}: entry {entry.id!r} lacks its {language} answer/source")

@@ -6,7 +6,9 @@ entries, so an in-memory inverted index answers in well under a millisecond, let
 weight question phrasings above answer text (a BM25F-style field weight rank-bm25 lacks),
 and lets the confidence measure how much of the question the answer actually covers,
 which is what separates "giá lúa hôm nay" (no answer here) from a real question.
-rapidfuzz then breaks near-ties the way a person would read them.
+rapidfuzz then breaks near-ties the way a person would read them, and the kind of thing
+asked (a figure achieved or aimed at, a count of communes, a share, a date, what a term
+means) moves the entry that states it ahead of its neighbours in the same passage.
 """
 
 from __future__ import annotations
@@ -45,13 +47,79 @@ NAMED_PROVINCE_BONUS = 0.03
 # "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
 NATION_BONUS = 0.05
 NATION_WORDS = ("ca nuoc", "toan quoc")
+# A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
+# đấu mấy xã") leans toward the entry stating that (its `facets`).
+FACET_BONUS = 0.06
+RESULT_CUES = (
+    " roi ",
+    " ket qua ",
+    " dat duoc ",
+    " duoc bao nhieu ",
+    " duoc may ",
+    " hien co ",
+    " hien nay ",
+    " binh quan ",
+    " tong ket ",
+    " giua nam ",
+    " xong chua ",
+    " dat chua ",
+    " chua ",
+    " luc lam ke hoach ",
+    " luc ban hanh ",
+    " tong cong ",
+)
+TARGET_CUES = (
+    " muc tieu ",
+    " phan dau ",
+    " chi tieu ",
+    " dat ra ",
+    " them ",
+    " phai dat ",
+    " phai len ",
+    " tinh them ",
+    " du kien ",
+    " toi 2025 ",
+    " den 2025 ",
+    " toi nam 2025 ",
+    " den nam 2025 ",
+)
+# "… là gì", "… khác gì …": what a term means, which the entry defining that very term
+# holds.
+DEFINITION_CUES = (" la gi ", " la sao ", " nghia la ", " khac gi ", " la cai gi ", " hieu la ")
+DEFINITION_BONUS = 0.04
+# The kind of quantity asked for: an entry whose answer lacks it loses this much
+# ("mấy xã" wants a count of communes, "bao nhiêu %" a share, "ngày nào" a date).
+KIND_MISSING = 0.06
+ASKED_KINDS = {
+    "percent": (" phan tram ", " ty le ", " chiem bao nhieu ", " chiem may "),
+    "communes": (" may xa ", " bao nhieu xa ", " tong so xa ", " so xa "),
+    "districts": (" may huyen ", " bao nhieu huyen "),
+    "provinces": (" may tinh ", " bao nhieu tinh "),
+    "date": (" ngay nao ", " ngay may ", " thang may ", " thang nao ", " quy may "),
+}
+_ANSWER_KINDS = {
+    "percent": re.compile(r"%|phần trăm"),
+    "communes": re.compile(r"\d[\d.,/]*\s+(?:xã|đơn vị cấp xã)"),
+    "districts": re.compile(
+        r"\d[\d/]*\s+(?:huyện|đơn vị cấp huyện)|\d+% (?:số )?(?:đơn vị cấp )?huyện"
+    ),
+    "provinces": re.compile(r"\d[\d–-]*\s+(?:tỉnh|đơn vị (?:hành chính )?cấp tỉnh)"),
+    "date": re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/\d{4}|tháng \d|quý [IV]+"),
+}
+# Notes every answer about the ended period carries ("Lưu ý: …", "Giai đoạn 2021–2025
+# đã kết thúc; …"): they say nothing about which quantity the entry itself states.
+_NOTES = re.compile(r"\s*(?:Lưu ý:|Giai đoạn 2021–2025 đã kết thúc|Giai đoạn này đã kết thúc).*$")
+# Terms that set an entry apart from its neighbours ("xã nâng cao" from "xã NTM"): an
+# entry all of whose phrasings use one loses MARKER_MISSING when the question does not.
+MARKERS = (" nang cao ", " kieu mau ", " hien dai ", " huyen ", " thi xa ", " thon ")
+MARKER_MISSING = 0.06
 # A question of two parts ("mấy xã đạt, chiếm bao nhiêu %?") is split here, and a part
 # whose own best entry differs from the answer adds that entry to the answer.
 _PARTS = re.compile(r"[,;?]| còn | con ")
 COMPOSE_AT = 0.5
 _ASKS = frozenset("nhieu may nao gi ai dau sao khong".split())
 # At or above ANSWER_AT the bot answers; from SUGGEST_AT it offers "Ý bạn là…?".
-ANSWER_AT = 0.44
+ANSWER_AT = 0.46
 SUGGEST_AT = 0.3
 # ... and only when the best entry leads the next by MARGIN, or by SURE_MARGIN when its
 # confidence reaches SURE_AT.
@@ -100,6 +168,39 @@ class Answer:
         return self.best is None
 
 
+def _marked(spaced: str) -> str:
+    """The text the MARKERS are looked for in: "thôn" (village), not "nông thôn"."""
+    return spaced.replace(" nong thon ", " nong_thon ")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What kind of thing a question asks for, read once from its words."""
+
+    # "result" (what was achieved), "target" (what was aimed at), or None.
+    leaning: str | None
+    # The quantities asked for: "percent", "communes", "districts", "provinces", "date".
+    kinds: frozenset[str]
+    # The MARKERS the question uses.
+    markers: frozenset[str]
+    definition: bool
+    # The question's words, to tell which term it asks the meaning of.
+    words: frozenset[str]
+
+    @classmethod
+    def read(cls, folded: str) -> Asked:
+        spaced = f" {folded} "
+        results = sum(cue in spaced for cue in RESULT_CUES)
+        targets = sum(cue in spaced for cue in TARGET_CUES)
+        return cls(
+            leaning="result" if results > targets else "target" if targets > results else None,
+            kinds=frozenset(k for k, cues in ASKED_KINDS.items() if any(c in spaced for c in cues)),
+            markers=frozenset(m for m in MARKERS if m in _marked(spaced)),
+            definition=any(cue in spaced for cue in DEFINITION_CUES),
+            words=frozenset(folded.split()),
+        )
+
+
 class KnowledgeIndex:
     """An inverted index over the entries, searchable per province."""
 
@@ -141,6 +242,48 @@ class KnowledgeIndex:
             self.province_named_in(e.questions[0]) if e.province is None else None
             for e in self.entries
         ]
+        self._norms = [K1 * (1 - B + B * length / self._average) for length in self._lengths]
+        self._provinces = [
+            e.province or about for e, about in zip(self.entries, self._about, strict=True)
+        ]
+        self._kinds = [self._answer_kinds(entry) for entry in self.entries]
+        self._markers = [self._entry_markers(entry) for entry in self.entries]
+        # A defining entry's terms, one set per phrasing: "xã nông thôn mới" for "Xã
+        # nông thôn mới là gì?"; the question must name all of one to be about it.
+        self._defines = [
+            [frozenset(w for w in words(q) if w not in STOPWORDS) for q in entry.questions]
+            if "definition" in entry.facets
+            else []
+            for entry in self.entries
+        ]
+        self._mentions = [
+            frozenset(m for m in MARKERS if m[1:-1].replace(" ", "_") in bag or m[1:-1] in bag)
+            for bag in self._doc_tokens
+        ]
+
+    @staticmethod
+    def _answer_kinds(entry: Entry) -> frozenset[str]:
+        stated = _NOTES.sub("", entry.answer["vi"])
+        return frozenset(kind for kind, found in _ANSWER_KINDS.items() if found.search(stated))
+
+    @staticmethod
+    def _entry_markers(entry: Entry) -> frozenset[str]:
+        phrasings = [_marked(" " + " ".join(words(q)) + " ") for q in entry.questions]
+        return frozenset(m for m in MARKERS if all(m in p for p in phrasings))
+
+    def _fit(self, asked: Asked, doc: int) -> float:
+        """How well the entry fits what kind of thing is asked, beyond shared words."""
+        facets = self.entries[doc].facets
+        fit = 0.0
+        if asked.definition and any(terms <= asked.words for terms in self._defines[doc]):
+            fit += DEFINITION_BONUS
+        if asked.leaning is not None and ("result" in facets or "target" in facets):
+            fit += FACET_BONUS if asked.leaning in facets else -FACET_BONUS
+        fit -= KIND_MISSING * len(asked.kinds - self._kinds[doc])
+        fit -= MARKER_MISSING * len(self._markers[doc] - asked.markers)
+        # And one that never mentions a term the question sets apart ("xã nâng cao").
+        fit -= MARKER_MISSING * len(asked.markers - self._mentions[doc])
+        return fit
 
     @staticmethod
     def _bag(entry: Entry) -> dict[str, float]:
@@ -212,11 +355,10 @@ class KnowledgeIndex:
             if idf is None:
                 continue
             for doc, tf in self._postings[token]:
-                entry_province = self.entries[doc].province or self._about[doc]
+                entry_province = self._provinces[doc]
                 if entry_province is not None and entry_province != target:
                     continue
-                norm = K1 * (1 - B + B * self._lengths[doc] / self._average)
-                scores[doc] += idf * tf * (K1 + 1) / (tf + norm)
+                scores[doc] += idf * tf * (K1 + 1) / (tf + self._norms[doc])
         if not scores:
             return []
         top = sorted(scores, key=scores.__getitem__, reverse=True)[:RERANK]
@@ -233,17 +375,23 @@ class KnowledgeIndex:
         accents = accented_words(question)
         named = self.province_named_in(question)
         nation = any(f in folded for f in NATION_WORDS)
+        asked = Asked.read(folded)
         rated = [
             (
                 self._confidence(folded, content, accents, mass, scores[d], d)
                 + (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
-                + (NATION_BONUS if nation and self.entries[d].province is None else 0),
+                + (NATION_BONUS if nation and self.entries[d].province is None else 0)
+                + self._fit(asked, d),
                 d,
             )
             for d in top
         ]
         rated.sort(reverse=True)
-        return [Match(self.entries[d], confidence) for confidence, d in rated[:limit]]
+        # Bonuses order the candidates; the confidence shown stays within 0 and 1.
+        return [
+            Match(self.entries[d], max(0.0, min(confidence, 1.0)))
+            for confidence, d in rated[:limit]
+        ]
 
     def _confidence(
         self,
@@ -271,7 +419,8 @@ class KnowledgeIndex:
 
         coverage = sum(self._idf[t] for t in content if covered(t)) / mass
         strength = min(score / mass, 1.0)
-        similarity = max(SIMILARITY(folded, q) for q in self._question_words[doc]) / 100
+        closest = process.extractOne(folded, self._question_words[doc], scorer=SIMILARITY)
+        similarity = closest[1] / 100 if closest else 0.0
         return W_STRENGTH * strength + W_COVERAGE * coverage + W_SIMILARITY * similarity
 
     def _enough_to_answer(self, question: str) -> bool:
@@ -320,10 +469,14 @@ class KnowledgeIndex:
             return True
         return best >= SURE_AT and margin >= SURE_MARGIN
 
+    @staticmethod
+    def _asking_parts(question: str) -> list[str]:
+        return [p for p in _PARTS.split(question) if _ASKS.intersection(words(p))]
+
     def _composed(self, question: str, province: str | None, best: Match) -> tuple[Match, ...]:
         """For a two-part question, the entries that answer a part the best one does not."""
         # Only parts that ask something ("…, chiếm bao nhiêu %?"), and at most three.
-        parts = [p for p in _PARTS.split(question) if _ASKS.intersection(words(p))]
+        parts = self._asking_parts(question)
         if not 2 <= len(parts) <= 3:
             return ()
         named = self.province_named_in(question)

@@ -68,6 +68,23 @@ ABBREVIATIONS = {
     # Central dialect (Quảng Trị): "rứa" = vậy, "răng" = sao, "ni" = này, "nớ" = đó.
     "rua": "vay",
     "ni": "nay",
+    # More chat spelling: "v" (vậy), "r" (rồi), "vs" (với), "bik"/"bít" (biết), "ak"/"ah"
+    # (à), "mk" (mình), "ng" (người), "nc" (nước, as in "cả nc"), "cty" (công ty).
+    "v": "vay",
+    "r": "roi",
+    "vs": "voi",
+    "bik": "biet",
+    "bit": "biet",
+    "ak": "a",
+    "ah": "a",
+    "mk": "minh",
+    "ng": "nguoi",
+    "nc": "nuoc",
+    "cty": "cong ty",
+    "tq": "toan quoc",
+    "kq": "ket qua",
+    "mt": "muc tieu",
+    "ct": "chuong trinh",
 }
 
 # Dialect words whose folded form collides with a common word, so they are matched with
@@ -75,7 +92,17 @@ ABBREVIATIONS = {
 # "nhiều", "mần" (Southern "làm"), "hông"/"hổng" (Southern "không").
 DIALECT = {
     "răng": "sao",
+    "chừ": "giờ",
+    "bây chừ": "bây giờ",
     "mần": "làm",
+    "xài": "dùng",
+    "gộp": "hợp nhất",
+    "sáp nhập": "hợp nhất",
+    "nhập với": "hợp nhất với",
+    "về đích": "đạt chuẩn",
+    "lên chuẩn": "đạt chuẩn",
+    "rớt chuẩn": "tụt chuẩn",
+    "hạn chót": "trước ngày",
     "hông": "không",
     "hổng": "không",
     "dzậy": "vậy",
@@ -101,7 +128,30 @@ _WHEN = {("hoi", "nao"), ("bua", "nao"), ("bua", "mo"), ("chung", "nao"), ("luc"
 # Before these, "mo" is "mở"/"mô hình", not Central "mô" (nào/đâu).
 _MO_KEEP = frozenset("hinh rong chuyen ra lop cua".split())
 _CHI_BEFORE = frozenset("cai lam la theo viec dieu giay can".split())
-_MO_BEFORE = frozenset("bua huyen xa tinh nam ngay o phuong thon cai cho nguoi so dau".split())
+_MO_BEFORE = frozenset(
+    "bua huyen xa tinh nam ngay o phuong thon cai cho nguoi so dau khi luc tu ve".split()
+)
+# Unaccented "rang" is Central "răng" (sao) at the end of a question or after these.
+_RANG_BEFORE = frozenset("tinh the lam ra la biet hoi".split())
+# Everyday phrasings, folded, read as the documents' words: "được thưởng gì" is
+# "khen thưởng", "tiền đâu" is "kinh phí", "ai lo" is who is in charge.
+PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("ve", "dich"): ("dat", "chuan"),
+    ("len", "chuan"): ("dat", "chuan"),
+    ("rot", "chuan"): ("tut", "chuan"),
+    ("sap", "nhap"): ("hop", "nhat"),
+    ("nhap", "voi"): ("hop", "nhat", "voi"),
+    ("duoc", "thuong"): ("duoc", "khen", "thuong"),
+    ("thuong", "gi"): ("khen", "thuong", "gi"),
+    ("tien", "dau"): ("kinh", "phi"),
+    ("tien", "o", "dau"): ("kinh", "phi"),
+    ("han", "chot"): ("truoc", "ngay"),
+    ("ai", "lo"): ("ai", "chu", "tri", "dau", "moi"),
+    ("bao", "gio"): ("khi", "nao"),
+    ("cong", "ty"): ("doanh", "nghiep"),
+    ("bay", "gio"): ("hien", "nay"),
+}
+_PHRASE_LONGEST = max(len(k) for k in PHRASES)
 _DOUBLED = re.compile(r"([a-z])\1+")
 
 # Words that mean the same thing in this domain, mapped to one spelling. Matched with
@@ -184,12 +234,30 @@ def _dialect_in_context(found: list[str]) -> list[str]:
             word = "gi"
         elif word == "mo" and after not in _MO_KEEP and (ends or before in _MO_BEFORE):
             word = "nao"
+        elif word == "rang" and (ends or before in _RANG_BEFORE):
+            word = "sao"
         elif word == "hoi" and after is not None and after.isdigit():
             word = "nam"  # "hồi 2022"
         if out and (out[-1], word) in _WHEN:
             out[-1] = "khi"
             word = "nao"
         out.append(word)
+    return _phrases(out)
+
+
+def _phrases(found: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        for size in range(min(_PHRASE_LONGEST, len(found) - i), 1, -1):
+            replacement = PHRASES.get(tuple(found[i : i + size]))
+            if replacement is not None:
+                out.extend(replacement)
+                i += size
+                break
+        else:
+            out.append(found[i])
+            i += 1
     return out
 
 

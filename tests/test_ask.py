@@ -39,6 +39,22 @@ async def test_question_naming_another_province_answers_for_it(chat: Chat) -> No
     assert "861" in chat.text and "19/12/2022" in chat.text
 
 
+async def test_dialect_question_about_an_ended_target_gets_it_with_its_own_source(
+    chat: Chat,
+) -> None:
+    await chat.say("/start")
+    await chat.press("province:set:an-giang")
+    await chat.say("năm 2023 tỉnh mình tính thêm nhiêu xã nông thôn mới dzậy ad")
+    assert "08 xã" in chat.text and "📄 Theo " in chat.text
+    assert "861/KH-UBND" in chat.text and "1872" not in chat.text
+    assert "đã kết thúc" in chat.text and "51/2025/QĐ-TTg" in chat.text
+
+
+async def test_chat_spelled_definition_is_answered(chat: Chat) -> None:
+    await chat.say("xa ntm la gi vay ad")
+    assert "19 tiêu chí" in chat.text and "📄 Theo " in chat.text
+
+
 async def test_related_question_buttons_open_their_answers(chat: Chat) -> None:
     await chat.say("muc tieu xa ntm quang tri 2025")
     assert 1 <= len(chat.last.buttons) <= 3
