@@ -17,6 +17,7 @@ from bot.channels.web_photos import MediaFiles
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloBotClient
 from bot.config import Settings
+from bot.dashboard import Dashboard
 from bot.digest import MonthlyDigest
 from bot.drafts import DraftSweeper
 from bot.media import MediaPurge, MediaStore
@@ -127,6 +128,8 @@ class ChungSuc:
             )
             self.zalo.add_routes(self.http)
             self.outbox.register("zalo", self.zalo)
+        self.dashboard = Dashboard(self.services, self.media)
+        self.dashboard.add_routes(self.http)
         self.http.router.add_get("/healthz", self._healthz)
         self.retention = Retention(self.sessions, clock, settings.retention_days)
         # Without METRICS_TOKEN there is no /metrics at all (404).

@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | ask | areas | db upgrade | invite | export | report`."""
+"""Command line: `python -m bot run | ask | areas | db upgrade | invite | dashboard-link |
+export | report`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from bot.app import ChungSuc
 from bot.backup import add_backup_parser, run_backup
 from bot.channels.delivery import ChannelStartError
 from bot.cli_broadcast import add_broadcast_parser, run_broadcast
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, parse_identities
+from bot.dashboard.auth import is_officer_contact
 from bot.export import add_export_parser, run_export
 from bot.logs import configure_logging
 from bot.memory import settle_after_start
@@ -23,7 +25,9 @@ from content.areas import Commune, load_areas
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
 from content.provinces import load_provinces
-from storage.audit import record_audit
+from handlers.web_login import login_link
+from storage.audit import actor_label, record_audit
+from storage.dashboard import contact_by_identity, new_login
 from storage.db import create_engine, create_sessions
 from storage.invites import ROLES, create_invite
 from storage.migrate import upgrade
@@ -53,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a province slug (quang-tri) or a commune code from `areas`; all: admins only",
     )
     invite.add_argument("--org", help="for --role member: the union or association")
+    link = commands.add_parser(
+        "dashboard-link", help="print a one-time dashboard login link for an officer (10 minutes)"
+    )
+    link.add_argument("--contact", required=True, help="the officer as CHANNEL:ID (telegram:123)")
     add_broadcast_parser(commands)
     add_export_parser(commands)
     add_report_parser(commands)
@@ -139,6 +147,40 @@ async def make_invite(
         return code
     finally:
         await engine.dispose()
+
+
+async def make_dashboard_link(settings: Settings, identity: str) -> str:
+    """A one-time login link for the officer `CHANNEL:ID`, audited; ValueError when that
+    contact is unknown or not an officer. Without PUBLIC_URL the link names this
+    machine's WEB_HOST and WEB_PORT."""
+    try:
+        (wanted,) = parse_identities(identity)
+    except ValueError:
+        raise ValueError(f"--contact {identity!r} is not CHANNEL:ID, e.g. telegram:12345") from None
+    await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    admins = frozenset((i.channel, i.external_id) for i in settings.admin_identities)
+    try:
+        now = utcnow()
+        async with create_sessions(engine).begin() as session:
+            contact = await contact_by_identity(session, wanted.channel, wanted.external_id)
+            if contact is None or not is_officer_contact(admins, contact):
+                raise ValueError(
+                    f"{identity} is not an officer or admin of this service (they redeem an "
+                    "invite with /canbo CODE in chat first)"
+                )
+            token = new_login(session, contact.id, now)
+            record_audit(
+                session,
+                actor=CLI_ACTOR,
+                action="dashboard.link_created",
+                at=now,
+                target=actor_label(contact),
+            )
+    finally:
+        await engine.dispose()
+    base = settings.public_url or f"http://{settings.web_host}:{settings.web_port}"
+    return login_link(base, token)
 
 
 async def load_knowledge_for_cli(settings: Settings) -> Knowledge:
@@ -263,6 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "db":
         asyncio.run(upgrade(settings.database_url))
         print("Database is up to date.")
+    elif args.command == "dashboard-link":
+        try:
+            link = asyncio.run(make_dashboard_link(settings, args.contact))
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        if settings.public_url is None:
+            print("PUBLIC_URL is not set: this link works on this machine only.", file=sys.stderr)
+        print(link)
+        print("Valid for 10 minutes, once. Do not share it.")
     elif args.command == "invite":
         if args.role == "member" and not args.org:
             print("--role member needs --org, the union or association", file=sys.stderr)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select, true
 
 from content.areas import load_areas
-from content.i18n import N_
+from content.i18n import N_, Translator
 from content.provinces import load_provinces
 from handlers.engine import Journey
 from handlers.errors import NotAuthorized
@@ -33,11 +33,16 @@ def require_officer(turn: Turn) -> None:
 def area_name(turn: Turn, area: str | None) -> str:
     """An area as a person reads it: the province's name, the commune's ("Xã Cửa
     Tùng"), or "tất cả các tỉnh" for everywhere."""
+    return area_name_of(turn.translator, area)
+
+
+def area_name_of(words: Translator, area: str | None) -> str:
+    """`area_name` in the language of `words` (for the web dashboard)."""
     if area is None:
-        return turn._("tất cả các tỉnh")
+        return words.gettext("tất cả các tỉnh")
     province = load_provinces().get(area)
     if province is not None:
-        return province.name(turn.translator.language)
+        return province.name(words.language)
     commune = load_areas().get(area)
     return commune.name if commune else area
 
@@ -45,17 +50,27 @@ def area_name(turn: Turn, area: str | None) -> str:
 def area_title(turn: Turn, area: str | None) -> str:
     """An area with its unit word, as an officer is told what they are responsible
     for: "tỉnh Quảng Trị", "Xã Cửa Tùng"."""
+    return area_title_of(turn.translator, area)
+
+
+def area_title_of(words: Translator, area: str | None) -> str:
+    """`area_title` in the language of `words` (for the web dashboard)."""
     if area is not None and area in load_provinces():
-        return turn._("tỉnh {name}").format(name=area_name(turn, area))
-    return area_name(turn, area)
+        return words.gettext("tỉnh {name}").format(name=area_name_of(words, area))
+    return area_name_of(words, area)
 
 
 def officer_scope(turn: Turn) -> Scope:
     """The nominations and questions the contact covers as an officer: the whole
     deployment for admins, else their province or their commune. An area that is
     neither (written before areas were checked) covers nothing."""
-    area = turn.contact.area
-    if turn.is_admin or area is None:
+    return scope_of(turn.contact.area, admin=turn.is_admin)
+
+
+def scope_of(area: str | None, *, admin: bool) -> Scope:
+    """What an officer responsible for `area` covers (`officer_scope` without a turn,
+    for the web dashboard)."""
+    if admin or area is None:
         return Scope()
     commune = load_areas().get(area)
     if commune is not None and area not in load_provinces():

@@ -22,6 +22,7 @@ from handlers import (
     submissions,
     subscription,
     supports,
+    web_login,
     yearly_report,
 )
 from handlers.engine import Engine, Journey
@@ -53,6 +54,7 @@ def journeys() -> list[Journey]:
         info_requests.journey,
         supports.journey,
         yearly_report.journey,
+        web_login.journey,
     ]
 
 

@@ -4,11 +4,8 @@ and the buttons for what this officer may do with it."""
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
-
 from content.areas import load_areas
 from content.i18n import N_
-from content.vietnamese import fold
 from handlers.engine import Journey
 from handlers.officer import audit, officer_scope, require_officer
 from handlers.review_actions import (
@@ -16,6 +13,7 @@ from handlers.review_actions import (
     Officer,
     allowed_actions,
     policy_of,
+    similar_nominations,
 )
 from handlers.submissions import KIND_WORDS, status_words
 from handlers.types import Button, Reply, Turn
@@ -40,7 +38,6 @@ from storage.review import (
     info_requests_of,
     queue_page,
     review_of,
-    same_kind_and_commune,
     support_counts,
 )
 
@@ -65,7 +62,6 @@ ROLE_WORDS = {
     "officer": N_("cán bộ tỉnh"),
 }
 CONSENT_WORDS = {"yes": N_("đã đồng ý"), "no": N_("không đồng ý"), "not_asked": N_("chưa hỏi")}
-SIMILAR = 80.0
 
 
 def officer_of(turn: Turn) -> Officer:
@@ -275,18 +271,7 @@ async def _details(turn: Turn, nomination: Nomination) -> list[str]:
 
 async def likely_duplicates(turn: Turn, nomination: Nomination) -> list[tuple[str, str, str]]:
     """Others of the same kind and commune whose names read alike (diacritics aside)."""
-    candidates = await same_kind_and_commune(turn.session, nomination)
-    if not candidates:
-        return []
-    names = [fold(name) for _code, name, _status in candidates]
-    found = process.extract(
-        fold(nomination.nominee),
-        names,
-        scorer=fuzz.token_sort_ratio,
-        score_cutoff=SIMILAR,
-        limit=3,
-    )
-    return [candidates[index] for _name, _score, index in found]
+    return await similar_nominations(turn.session, nomination)
 
 
 def _buttons(turn: Turn, nomination: Nomination) -> tuple[Button, ...]:

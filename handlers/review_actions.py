@@ -15,12 +15,16 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.i18n import N_, TIMEZONE, Catalogs, Translator
+from content.vietnamese import fold
 from handlers.types import Reply, Services
 from storage.audit import actor_label, record_audit
 from storage.lifecycle import (
+    ACCEPTED,
+    COMMENDED,
     COMMUNE_OFFICER,
     OFFICER,
     TRANSITIONS,
@@ -30,7 +34,14 @@ from storage.lifecycle import (
 )
 from storage.models import Contact, Nomination
 from storage.nominations import nomination_by_code
-from storage.review import Scope, add_info_request, contact_names, officers_covering, review_for
+from storage.review import (
+    Scope,
+    add_info_request,
+    contact_names,
+    officers_covering,
+    review_for,
+    same_kind_and_commune,
+)
 
 LOCAL = ZoneInfo(TIMEZONE)
 
@@ -50,6 +61,9 @@ RECOMMENDATIONS = {
     "reject": N_("đề nghị không công nhận"),
 }
 MIN_REASON = 5
+# How alike two nominees' names must read (0-100, diacritics aside) to be shown as a
+# likely duplicate.
+SIMILAR = 80.0
 MIN_QUESTION = 10
 MAX_NOTE = 1000
 
@@ -441,3 +455,53 @@ async def commend(
         ),
     )
     return _done(act)
+
+
+async def similar_nominations(
+    session: AsyncSession, nomination: Nomination
+) -> list[tuple[str, str, str]]:
+    """(code, nominee, status) of others of the same kind and commune whose names read
+    alike, diacritics aside: the likely duplicates shown beside a submission."""
+    candidates = await same_kind_and_commune(session, nomination)
+    if not candidates:
+        return []
+    names = [fold(name) for _code, name, _status in candidates]
+    found = process.extract(
+        fold(nomination.nominee),
+        names,
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=SIMILAR,
+        limit=3,
+    )
+    return [candidates[index] for _name, _score, index in found]
+
+
+def may_open_supports(nomination: Nomination) -> bool:
+    """Villagers may be asked to support only an accepted (or commended) nomination
+    whose nominee agreed to be named."""
+    return nomination.nominee_consent == "yes" and nomination.status in (ACCEPTED, COMMENDED)
+
+
+async def set_supports(
+    session: AsyncSession,
+    catalogs: Catalogs,
+    officer: Officer,
+    nomination: Nomination,
+    value: bool,
+    *,
+    policy: ReviewPolicy,
+    at: datetime,
+) -> Outcome:
+    """Open or close a nomination to villagers' supports (province officers), audited."""
+    act = _Act(session, catalogs, officer, nomination, policy, at)
+    if not officer.scope.covers(nomination):
+        return act.refuse("supports", NOT_FOUND)
+    if officer.role == COMMUNE_OFFICER or (value and not may_open_supports(nomination)):
+        act.audit("supports.refused", status=nomination.status)
+        return Outcome(nomination.status, refused=NOT_ALLOWED)
+    review = await review_for(session, nomination.id, at)
+    review.supports_open = value
+    if value:
+        review.supports_opened_at = at
+    act.audit("supports.opened" if value else "supports.closed")
+    return Outcome(nomination.status)

@@ -78,12 +78,23 @@ async def queue_page(
     *,
     offset: int,
     limit: int,
+    commune: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[int, list[tuple[Nomination, str | None]]]:
     """How many nominations match, and one page of them oldest first, each with the
-    commune tier's recommendation (accept, reject or None)."""
-    where = [scope.nominations(), Nomination.status.in_(list(statuses))]
+    commune tier's recommendation (accept, reject or None). `commune` narrows the scope
+    to one commune; `since` and `until` bound when they were sent, [since, until)."""
+    narrower: list[ColumnElement[bool]] = []
     if kind is not None:
-        where.append(Nomination.kind == kind)
+        narrower.append(Nomination.kind == kind)
+    if commune is not None:
+        narrower.append(Nomination.commune_code == commune)
+    if since is not None:
+        narrower.append(Nomination.created_at >= since)
+    if until is not None:
+        narrower.append(Nomination.created_at < until)
+    where = [scope.nominations(), Nomination.status.in_(list(statuses)), *narrower]
     total = await session.scalar(select(func.count()).select_from(Nomination).where(*where))
     # One branch per status, each read in order from the (area, status, created_at)
     # index and cut at the page's end, then merged: no sort of every waiting row.
@@ -91,7 +102,7 @@ async def queue_page(
     for status in statuses:
         branch = (
             select(Nomination.id, Nomination.created_at)
-            .where(*where[:1], Nomination.status == status, *where[2:])
+            .where(scope.nominations(), Nomination.status == status, *narrower)
             .order_by(Nomination.created_at, Nomination.id)
             .limit(offset + limit)
             .subquery()
