@@ -10,12 +10,13 @@ from datetime import date
 from content.areas import load_areas
 from content.provinces import load_provinces
 from handlers.engine import Journey
-from handlers.officer import require_officer
+from handlers.officer import audit, require_officer
 from handlers.review import nomination_in_scope, not_found, officer_of
 from handlers.review_actions import (
     AWARDS,
     INVALID,
     LOCAL,
+    NOT_ALLOWED,
     NOT_FOUND,
     OTHER_AWARD,
     REASONS,
@@ -23,6 +24,7 @@ from handlers.review_actions import (
     Commendation,
     Outcome,
     accept,
+    allowed_actions,
     ask_info,
     commend,
     mark_duplicate,
@@ -81,6 +83,23 @@ async def _target(turn: Turn, raw: str, attempted: str) -> Nomination | None:
     return await nomination_in_scope(turn, raw, attempted)
 
 
+def _cannot_start(turn: Turn, nomination: Nomination, action: str) -> list[Reply] | None:
+    """The refusal of a decision this officer cannot take on the nomination as it stands
+    (decided already, or not their tier), given before asking for a reason, a question
+    or an award that would only be thrown away; None when it may go ahead."""
+    if action in allowed_actions(officer_of(turn), nomination, policy_of(turn.services)):
+        return None
+    audit(
+        turn,
+        "review.refused",
+        target=nomination.code,
+        attempted=action,
+        reason=NOT_ALLOWED,
+        status=nomination.status,
+    )
+    return _after(turn, nomination, Outcome(nomination.status, refused=NOT_ALLOWED), "")
+
+
 async def do_accept(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, turn.args, "accept")
     if nomination is None:
@@ -110,6 +129,9 @@ async def _reasons(turn: Turn, mode: str, code: str) -> list[Reply]:
     nomination = await _target(turn, code, mode)
     if nomination is None:
         return not_found(turn, code)
+    refused = _cannot_start(turn, nomination, mode)
+    if refused is not None:
+        return refused
     _ = turn._
     buttons = tuple(
         Button(f"decide:reason:{mode}:{nomination.code}:{key}", _(label))
@@ -190,6 +212,9 @@ async def start_question(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, turn.args, "ask_info")
     if nomination is None:
         return not_found(turn, turn.args)
+    refused = _cannot_start(turn, nomination, "ask_info")
+    if refused is not None:
+        return refused
     turn.begin("decide", "question", {"code": nomination.code})
     return [
         Reply(
@@ -225,6 +250,9 @@ async def start_duplicate(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, turn.args, "duplicate")
     if nomination is None:
         return not_found(turn, turn.args)
+    refused = _cannot_start(turn, nomination, "duplicate")
+    if refused is not None:
+        return refused
     turn.begin("decide", "original", {"code": nomination.code})
     return [
         Reply(
@@ -271,6 +299,9 @@ async def start_commend(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, turn.args, "commend")
     if nomination is None:
         return not_found(turn, turn.args)
+    refused = _cannot_start(turn, nomination, "commend")
+    if refused is not None:
+        return refused
     _ = turn._
     code = nomination.code
     buttons = [Button(f"decide:award:{code}:{key}", _(label)) for key, label in AWARDS.items()]
@@ -286,6 +317,9 @@ async def chose_award(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, code, "commend")
     if nomination is None:
         return not_found(turn, code)
+    refused = _cannot_start(turn, nomination, "commend")
+    if refused is not None:
+        return refused
     if kind == OTHER_AWARD:
         turn.begin("decide", "award_name", {"code": code, "kind": OTHER_AWARD})
         return [

@@ -19,9 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from content.i18n import Translator, normalise_language
 from content.vietnamese import fold
-from handlers.errors import DomainError, NotFound
-from handlers.flood import ADMIT, NOTICE, FloodGate, record_dropped
+from handlers.errors import DomainError, NotAuthorized, NotFound
+from handlers.flood import (
+    ADMIT,
+    DROP,
+    NOTICE,
+    PAUSE_SECONDS,
+    DroppedMessages,
+    FloodGate,
+    record_dropped,
+)
 from handlers.locks import KeyedLocks
+from handlers.refusals import audit_refusal, audit_refused_message, button_target
 from handlers.typed_text import CANCEL_WORDS, COMMAND, clean_text, folded_label, is_stop_word
 from handlers.types import Button, Handler, Incoming, Reply, Services, Turn
 from handlers.units import log_rows, owed_row, reply_dicts, waves
@@ -60,6 +69,8 @@ class Journey:
     menu_order: int = 0
     help: Mapping[str, str] = field(default_factory=dict)
     officer_only: bool = False
+    # Button actions for officers only, in a journey that is not (refusals are audited).
+    officer_actions: frozenset[str] = frozenset()
     # `/huy` (or "hủy") inside this journey: asks before discarding, where it has one.
     on_cancel: Handler | None = None
     # A photo, another attachment or a shared contact while the person is in this journey.
@@ -94,9 +105,12 @@ class Engine:
         self.commands: dict[str, Handler] = {}
         self.patterns = [p for journey in self.journeys.values() for p in journey.patterns]
         for journey in self.journeys.values():
-            unknown = journey.entry_actions - set(journey.buttons)
+            unknown = (journey.entry_actions | journey.officer_actions) - set(journey.buttons)
             if unknown:
-                raise ValueError(f"journey {journey.name} lists unknown entry actions {unknown}")
+                raise ValueError(
+                    f"journey {journey.name} lists entry actions or officer actions it lacks: "
+                    f"{sorted(unknown)}"
+                )
             for name, handler in journey.commands.items():
                 if name in self.commands:
                     raise ValueError(f"command /{name} is declared twice")
@@ -104,6 +118,9 @@ class Engine:
         self.fallback = fallback
         self._locks = locks or KeyedLocks()
         self.flood = flood or FloodGate()
+        self._dropped = DroppedMessages(services)
+        # Dropped messages nobody stored (the web chat's) are answered after this pause.
+        self.flood_pause = PAUSE_SECONDS
         # The last failure of each stored update that could not be handled at all.
         self._failures: dict[int, str] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -152,8 +169,12 @@ class Engine:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handle one message; never raises, so one bad update cannot stop a channel. No
         replies means the message was not handled (its update was handled before, or the
-        database could not be reached) and, if stored, is still pending."""
+        database could not be reached) and, if stored, is still pending; or that it was
+        dropped in a flood, answered after a pause when nothing was stored (the caller
+        waits for this answer: the pause costs nothing and slows a script down)."""
         [replies] = await self.handle_many([incoming])
+        if not replies and incoming.receipt is None and self.flood.flooding(_person(incoming)):
+            await asyncio.sleep(self.flood_pause)
         return replies
 
     async def handle_many(self, incomings: Sequence[Incoming]) -> list[list[Reply]]:
@@ -166,14 +187,13 @@ class Engine:
         """
         results: list[list[Reply]] = [[] for _ in incomings]
         verdicts = [self.flood.verdict(_person(incoming)) for incoming in incomings]
-        flooded = [i for i, verdict in enumerate(verdicts) if verdict != ADMIT]
-        if flooded:
-            dropped = await record_dropped(
-                self.services,
-                [incomings[i] for i in flooded],
-                [verdicts[i] == NOTICE for i in flooded],
+        self._dropped.add([incomings[i] for i, verdict in enumerate(verdicts) if verdict == DROP])
+        noticed = [i for i, verdict in enumerate(verdicts) if verdict == NOTICE]
+        if noticed:
+            told = await record_dropped(
+                self.services, [incomings[i] for i in noticed], [True] * len(noticed)
             )
-            for index, kept in zip(flooded, dropped, strict=True):
+            for index, kept in zip(noticed, told, strict=True):
                 results[index] = kept
         admitted = [i for i, verdict in enumerate(verdicts) if verdict == ADMIT]
         # People one of whose messages could not be handled: their later messages wait
@@ -339,6 +359,9 @@ class Engine:
             # the flow was about is gone, so staying in it would only repeat this.
             if isinstance(failure, NotFound):
                 turn.finish()
+            if isinstance(failure, NotAuthorized):
+                typed = self._typed_choice(turn, text) if text else None
+                audit_refused_message(turn, text, typed)
             replies = turn.menu_reply(turn._(failure.message))
         language = turn.translator.language
         replies = [replace(reply, language=language) for reply in replies]
@@ -359,6 +382,7 @@ class Engine:
                 while self._background:
                     await asyncio.gather(*list(self._background), return_exceptions=True)
                 await self.services.outbox.drain()
+                await self._dropped.flush()
         except TimeoutError:
             for task in list(self._background):
                 task.cancel()
@@ -460,6 +484,8 @@ class Engine:
         handler = journey.buttons.get(action) if journey else None
         offered = any(item[0] == button_id for item in turn.state.offered)
         if journey is None or handler is None or not (offered or action in journey.entry_actions):
+            if journey is not None and (journey.officer_only or action in journey.officer_actions):
+                audit_refusal(turn, "button.refused", button_target(button_id), "not_offered")
             return turn.menu_reply(turn._("Lựa chọn này đã hết hạn. Bạn chọn lại từ menu nhé."))
         turn.args = argument
         return await handler(turn)

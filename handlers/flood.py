@@ -3,16 +3,21 @@ down, and the rest of their burst is kept but not answered, so nobody else waits
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from handlers.typed_text import clean_text
 from handlers.types import Incoming, Reply, Services
 from storage.inbound import claim_inbound
 from storage.interactions import DROPPED, interaction_row, record_interactions
 from storage.states import contacts_and_states
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,12 @@ DROP = "drop"
 # More than 20 messages within 10 seconds is no conversation.
 LIMIT = 20
 WINDOW = 10.0
+# How long a dropped message's caller waits for its (empty) answer, where the caller
+# waits for answers (the web chat): a pause costs nothing here and slows a script down.
+PAUSE_SECONDS = 1.0
+# How often dropped messages are logged, and how many in one statement at most.
+FLUSH_SECONDS = 0.5
+MAX_FLUSH = 500
 
 
 class FloodGate:
@@ -58,6 +69,10 @@ class FloodGate:
         self._noticed.add(person)
         return NOTICE
 
+    def flooding(self, person: tuple[str, str]) -> bool:
+        """Whether this person was told to slow down and has not yet."""
+        return person in self._noticed
+
     def _sweep(self, now: float) -> None:
         # People who went quiet are forgotten, so the table does not grow for ever.
         for person in [p for p, times in self._seen.items() if now - times[-1] > self._window]:
@@ -72,39 +87,78 @@ async def record_dropped(
     """Messages past a person's flood limit: kept in the log as dropped, their
     updates marked handled, in one cheap unit of work; the first one is answered
     with a request to slow down, the rest not at all."""
-    now = services.clock()
     try:
         async with services.sessions.begin() as session:
-            receipts = [i.receipt for i in incomings if i.receipt is not None]
-            await claim_inbound(session, receipts, now)
-            found = await contacts_and_states(
-                session, [(i.channel, i.external_id) for i in incomings]
-            )
-            rows = []
-            answers: list[list[Reply]] = []
-            for incoming, tell in zip(incomings, notify, strict=True):
-                contact, _state = found.get((incoming.channel, incoming.external_id), (None, None))
-                if contact is None:
-                    answers.append([])
-                    continue
-                text = clean_text(incoming.text) if incoming.text else None
-                rows.append(interaction_row(contact.id, "in", DROPPED, now, text=text))
-                words = services.catalogs.translator(contact.language)
-                answers.append(
-                    [
-                        Reply(
-                            words.gettext(
-                                "Bạn nhắn nhanh quá, mình chưa kịp đọc. Bạn đợi một "
-                                "chút rồi gửi lại giúp mình nhé."
-                            ),
-                            language=words.language,
-                        )
-                    ]
-                    if tell
-                    else []
-                )
-            await record_interactions(session, rows)
+            return await _write_dropped(session, services, incomings, notify)
     except Exception:
         log.exception("could not record %d dropped messages", len(incomings))
         return [[] for _ in incomings]
+
+
+async def _write_dropped(
+    session: AsyncSession, services: Services, incomings: list[Incoming], notify: list[bool]
+) -> list[list[Reply]]:
+    now = services.clock()
+    receipts = [i.receipt for i in incomings if i.receipt is not None]
+    # A copy handed over again meanwhile (the channel resuming what it thinks pending)
+    # is logged once.
+    claimed = await claim_inbound(session, receipts, now)
+    found = await contacts_and_states(session, [(i.channel, i.external_id) for i in incomings])
+    rows = []
+    answers: list[list[Reply]] = []
+    for incoming, tell in zip(incomings, notify, strict=True):
+        contact, _state = found.get((incoming.channel, incoming.external_id), (None, None))
+        if contact is None or (incoming.receipt is not None and incoming.receipt not in claimed):
+            answers.append([])
+            continue
+        claimed.discard(incoming.receipt or 0)
+        text = clean_text(incoming.text) if incoming.text else None
+        rows.append(interaction_row(contact.id, "in", DROPPED, now, text=text))
+        words = services.catalogs.translator(contact.language)
+        notice = words.gettext(
+            "Bạn nhắn nhanh quá, mình chưa kịp đọc. Bạn đợi một chút rồi gửi lại giúp mình nhé."
+        )
+        answers.append([Reply(notice, language=words.language)] if tell else [])
+    await record_interactions(session, rows)
     return answers
+
+
+class DroppedMessages:
+    """The messages dropped in a flood, logged together every FLUSH_SECONDS: a flood
+    costs one write for the lot instead of one per message, so the database stays free
+    for everyone else. A crash loses at most the last FLUSH_SECONDS of a flood's log;
+    the updates of channels that store them stay unhandled and are handed over again."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._pending: list[Incoming] = []
+        self._task: asyncio.Task[None] | None = None
+        self._asleep = False
+
+    def add(self, incomings: list[Incoming]) -> None:
+        if not incomings:
+            return
+        self._pending += incomings
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        self._asleep = True
+        try:
+            await asyncio.sleep(FLUSH_SECONDS)
+        finally:
+            self._asleep = False
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Log what was dropped so far (at shutdown, and in tests)."""
+        waiting = self._task
+        if waiting is not None and waiting is not asyncio.current_task():
+            # Once it has slept it is writing: let it finish rather than cut it.
+            if self._asleep:
+                waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
+            self._task = None
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_FLUSH], self._pending[MAX_FLUSH:]
+            await record_dropped(self._services, batch, [False] * len(batch))

@@ -5,6 +5,7 @@ Every officer command checks the role here, on the server, and writes the audit 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, func, select, true
@@ -15,13 +16,26 @@ from content.provinces import load_provinces
 from handlers.engine import Journey
 from handlers.errors import NotAuthorized
 from handlers.types import Reply, Turn
-from storage.audit import actor_label, record_audit
-from storage.invites import redeem_invite
+from storage.audit import (
+    actor_label,
+    count_on_channel,
+    last_on_channel,
+    record_audit,
+    recorded_since,
+)
+from storage.invites import admin_contacts, redeem_invite
 from storage.models import Contact, Interaction
 from storage.review import Scope
 
+log = logging.getLogger(__name__)
+
 MAX_CODE_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
+# Wrong codes on one channel within FAILURE_WINDOW beyond which codes are checked one at
+# a time, CHECK_INTERVAL apart: each new web session brings fresh per-contact guesses, so
+# the per-contact lockout alone does not stop guessing.
+MAX_CHANNEL_FAILURES = 20
+CHECK_INTERVAL = timedelta(minutes=1)
 
 
 def require_officer(turn: Turn) -> None:
@@ -111,7 +125,11 @@ async def redeem(turn: Turn) -> list[Reply]:
         and turn.now - contact.code_attempts_since < FAILURE_WINDOW
     )
     if window_open and contact.failed_code_attempts >= MAX_CODE_FAILURES:
+        audit(turn, "invite.locked", attempts=contact.failed_code_attempts)
         return [Reply(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau 1 giờ."))]
+    if await _channel_slowed(turn):
+        audit(turn, "invite.slowed")
+        return [Reply(_("Đang có nhiều người nhập mã mời. Bạn thử lại sau ít phút nhé."))]
     invite = await redeem_invite(turn.session, turn.args, contact_id=contact.id, now=turn.now)
     if invite is None:
         if not window_open:
@@ -141,6 +159,36 @@ async def redeem(turn: Turn) -> list[Reply]:
             area=area_title(turn, invite.area)
         )
     )
+
+
+async def _channel_slowed(turn: Turn) -> bool:
+    """Whether this code must wait: past MAX_CHANNEL_FAILURES wrong codes on the channel
+    within the hour, one code is checked per CHECK_INTERVAL. The admins are told, once
+    an hour."""
+    session, channel, now = turn.session, turn.contact.channel, turn.now
+    failures = await count_on_channel(session, "invite.refused", channel, now - FAILURE_WINDOW)
+    if failures < MAX_CHANNEL_FAILURES:
+        return False
+    target = f"channel:{channel}"
+    if not await recorded_since(session, "invite.alerted", target, now - FAILURE_WINDOW):
+        log.warning("%d wrong invite codes on %s within an hour: slowing", failures, channel)
+        record_audit(
+            session,
+            actor="system",
+            action="invite.alerted",
+            at=now,
+            target=target,
+            details={"failures": failures},
+        )
+        for admin in await admin_contacts(session, turn.services.admins):
+            words = turn.services.catalogs.translator(admin.language)
+            notice = words.gettext(
+                "Cảnh báo: {count} mã mời sai trên kênh {channel} trong một giờ qua. Mình "
+                "đang làm chậm việc nhập mã trên kênh này, mỗi phút chỉ kiểm tra một mã."
+            ).format(count=words.number(failures), channel=channel)
+            turn.send_later(admin.id, [Reply(notice, language=words.language)])
+    last = await last_on_channel(session, "invite.refused", channel)
+    return last is not None and now - last < CHECK_INTERVAL
 
 
 async def statistics(turn: Turn) -> list[Reply]:

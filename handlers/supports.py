@@ -185,6 +185,7 @@ journey = Journey(
         "drop": drop,
     },
     entry_actions=frozenset({"open", "give"}),
+    officer_actions=frozenset({"manage", "opening", "closing", "keep", "drop"}),
     # A command, and a button under commendation announcements, rather than a menu
     # entry: most of the year nothing is open.
     menu_order=40,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite
+from storage.models import Contact, Invite
 
 # No 0/O, 1/I/L: codes are read aloud over the phone and typed on small keyboards.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -70,3 +71,16 @@ async def redeem_invite(
     invite.used_at = now
     invite.used_by_contact_id = contact_id
     return invite
+
+
+async def admin_contacts(
+    session: AsyncSession, identities: Collection[tuple[str, str]]
+) -> Sequence[Contact]:
+    """The admins who can be told something: contacts with the admin role, and those
+    of `identities` (ADMINS) who have written to the bot, but for blocked ones."""
+    named = [
+        and_(Contact.channel == channel, Contact.external_id == external_id)
+        for channel, external_id in identities
+    ]
+    query = select(Contact).where(or_(Contact.role == "admin", *named), ~Contact.blocked)
+    return (await session.scalars(query.order_by(Contact.id))).all()

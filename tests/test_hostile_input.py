@@ -38,12 +38,19 @@ HOSTILE = [
 
 
 @pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegramAPI]:
+    fake = FakeTelegramAPI(rate_limits=False)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
 async def services(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: Clock, telegram: FakeTelegramAPI
 ) -> AsyncIterator[tuple[ChungSuc, ChungSuc, FakeZaloAPI]]:
-    telegram = FakeTelegramAPI()
+    """The service on Telegram (webhook) with the web chat, and on Zalo (webhook)."""
     zalo = FakeZaloAPI()
-    await telegram.start()
     await zalo.start()
     on_telegram, _port = webhook_service(settings, telegram, clock)
     on_zalo = ChungSuc(zalo_settings(settings, zalo, zalo_webhook_secret=ZALO_SECRET), clock=clock)
@@ -53,7 +60,6 @@ async def services(
     await on_zalo.stop()
     await on_telegram.stop()
     await zalo.stop()
-    await telegram.stop()
 
 
 async def stored(app: ChungSuc) -> tuple[int, int, int]:

@@ -1,6 +1,6 @@
-"""Logs without secrets or personal data: a whole Telegram journey at DEBUG leaves no
-token, phone number or message text in any line, in text or JSON; SQL errors and
-tracebacks are redacted too."""
+"""Logs without secrets or personal data: a whole Telegram journey at DEBUG, the
+nomination form with its phone number included, leaves no token, phone number or
+message text in any line, in text or JSON; SQL errors and tracebacks are redacted too."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ TYPED = (
     "Cho mình hỏi về tiêu chí xã nông thôn mới nâng cao",
     "Lan ở thôn Đông, muốn góp ý",
 )
+NOMINEE = "Thôn Tân Hiệp"
+ACHIEVEMENTS = "Thôn có 100% hộ dùng nước sạch, bà con góp công làm 3 km đường bê tông."
 LOGGERS = ("aiosqlite", "sqlalchemy.engine")
 
 
@@ -50,9 +52,34 @@ def root_output() -> Iterator[io.StringIO]:
 def leaks(output: str, fake: FakeTelegramAPI, replies: list[str]) -> list[str]:
     """Lines holding the token, the phone number in any form, or a message text."""
     secrets = [fake.token, fake.token.replace(":", "%3A"), SECRET, *PHONE_FORMS, *TYPED]
+    secrets += [NOMINEE, ACHIEVEMENTS, "Lê Thị Lan"]
     # A reply's opening words are distinctive enough; whole replies hold line breaks.
     secrets += [r.split("\n")[0][:40] for r in replies if len(r.split("\n")[0]) >= 20]
     return [line for line in output.splitlines() if any(s in line for s in secrets)]
+
+
+async def nominate_with_phone(lan: TelegramUser) -> None:
+    """The nomination form to its receipt, the phone number typed at its step."""
+    intro = await lan.say("/decu", expect=2)
+    kind = lan.fake.messages_to(lan.user_id)[-1]
+    assert "Bạn muốn đề cử gì" in kind["text"], intro
+    await lan.tap(kind, buttons(kind)["🏡 Thôn, bản kiểu mẫu"])
+    await lan.say(NOMINEE)
+    confirm = await lan.say("xa cua tung")
+    achievements = await lan.tap(confirm, buttons(confirm)["✅ Đúng"])
+    assert "Thành tích" in achievements["text"]
+    photos = await lan.say(ACHIEVEMENTS)
+    await lan.tap(photos, buttons(photos)["Bỏ qua, không có ảnh"])
+    await lan.say("Lê Thị Lan")
+    await lan.say(PHONE)
+    await lan.fake.wait_for_call("editMessageReplyMarkup")
+    consent = lan.fake.messages_to(lan.user_id)[-1]
+    consent = await lan.tap(consent, buttons(consent)["✅ Đồng ý"])
+    consent = await lan.tap(consent, buttons(consent)["Được"])
+    summary = await lan.tap(consent, buttons(consent)["Chưa hỏi"])
+    assert PHONE in summary["text"]
+    receipt = await lan.tap(summary, buttons(summary)["✅ Gửi"])
+    assert "DC-" in receipt["text"]
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -69,6 +96,8 @@ async def test_a_whole_journey_at_debug_logs_no_token_phone_or_text(
             log_level="DEBUG",
             log_format=log_format,
             telegram_webhook_secret=SECRET,
+            # The form is walked as fast as the replies come, not at a chat's pace.
+            telegram_chat_rate=100.0,
         )
         configure_logging(service_settings, root_output)
         app = ChungSuc(service_settings, clock=clock)
@@ -79,6 +108,7 @@ async def test_a_whole_journey_at_debug_logs_no_token_phone_or_text(
             await lan.tap(greeting, buttons(greeting)["Quảng Trị"])
             for text in TYPED:
                 await lan.say(text)
+            await nominate_with_phone(lan)
             await lan.say("/dulieu")
             await app.engine.drain()
         finally:

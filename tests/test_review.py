@@ -324,7 +324,9 @@ async def test_citizens_and_members_are_refused_review_and_nothing_changes(
             await person.press(button)
             assert "chỉ dành cho cán bộ" in person.text
     assert (await nomination(app, code)).status == "submitted"
-    assert await refusals(app) == []
+    refused = await refusals(app)
+    assert len(refused) == 2 * 5, "each refusal is in the audit log"
+    assert {entry["reason"] for entry in refused} == {"not_authorized"}
 
 
 async def test_a_decided_submission_cannot_be_decided_again(

@@ -1,10 +1,15 @@
 """Replies kept until sent, for channels that send after the turn.
 
 The engine writes a turn's replies with the turn (see `Engine.deferred`). The channel
-sends them through `OwedReplies.send`; once they are out, their stored copy is deleted,
-a batch at a time. If they cannot be sent (the platform down for minutes, the service
+sends them through `OwedReplies.send`; once they are out, their stored copy is deleted
+at once, together only with the others that finished while the previous delete was
+being committed. If they cannot be sent (the platform down for minutes, the service
 stopping first), the copy stays, and `resend` sends it later: at the next start, or a
 little after the failure.
+
+So a process killed outright sends again, at its next start, only what was in flight:
+the replies the platform had taken without the answer reaching us, and those whose
+delete was being committed.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from storage.outgoing import forget_sent, still_owed
 
 log = logging.getLogger(__name__)
 
-# How often sent replies are deleted, at most; a crash in between only sends them again.
-FLUSH_SECONDS = 0.25
+# How long to wait before deleting sent replies again after the database refused.
+RETRY_FLUSH_SECONDS = 1.0
 # How long stopping waits for a delete under way.
 STOP_SECONDS = 5.0
 # Replies younger than this are not resent after a failure: their turn may still be
@@ -37,17 +42,23 @@ Schedule = Callable[[str, list[Reply], int | None], Awaitable[None]]
 
 
 class SentReplies:
-    """Collects which stored replies went out (by the receipt of the update they
-    answer) and deletes them together."""
+    """Deletes the stored copy of replies as soon as they went out (by the receipt of
+    the update they answer): one delete at a time, each taking every reply that went out
+    while the one before was committed."""
 
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
         self._receipts: set[int] = set()
         self._deleting: set[int] = set()
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
 
     def sent(self, receipt: int) -> None:
         self._receipts.add(receipt)
+        # A send that returns after stopping starts no delete: the database may be
+        # closing under it. Its copy stays and is sent again at the next start.
+        if self._stopped:
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush_while_any())
 
@@ -57,10 +68,12 @@ class SentReplies:
 
     async def _flush_while_any(self) -> None:
         while self._receipts:
-            await asyncio.sleep(FLUSH_SECONDS)
-            await self.flush()
+            if not await self.flush():
+                await asyncio.sleep(RETRY_FLUSH_SECONDS)
 
-    async def flush(self) -> None:
+    async def flush(self) -> bool:
+        """Delete what was sent so far; False when the database refused (kept for the
+        next flush)."""
         receipts, self._receipts = self._receipts, set()
         self._deleting |= receipts
         try:
@@ -71,11 +84,14 @@ class SentReplies:
             if not isinstance(error, Exception):
                 raise
             log.exception("could not delete %d sent replies", len(receipts))
+            return False
         finally:
             self._deleting -= receipts
+        return True
 
     async def stop(self) -> None:
         """Delete what was sent, waiting for a delete under way rather than cutting it."""
+        self._stopped = True
         if self._task is not None:
             _done, running = await asyncio.wait([self._task], timeout=STOP_SECONDS)
             for task in running:
