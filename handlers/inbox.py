@@ -5,15 +5,20 @@ question back; the reply returns to the same item."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.areas import load_areas
-from content.i18n import N_
+from content.i18n import N_, Catalogs
+from content.kb import Entry
 from content.knowledge import officer_entry
 from handlers.ask import short
 from handlers.engine import Journey
 from handlers.officer import area_name, audit, officer_scope, require_officer
 from handlers.types import Button, Reply, Turn
+from storage.audit import actor_label, record_audit
 from storage.models import Contact, KnowledgeEntry, OfficerQuestion, QuestionFollowup
 from storage.review import followup_of, open_questions
 
@@ -172,32 +177,14 @@ async def typed_answer(turn: Turn) -> list[Reply]:
     question = await _question_in_scope(turn, str(turn.state.data.get("question_id", "")), "answer")
     if question is None:
         return _gone(turn)
-    if question.status != "open":
-        turn.finish()
-        return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
-    # Conditional, so two officers answering at once cannot both send an answer.
-    claimed = await turn.session.execute(
-        update(OfficerQuestion)
-        .where(OfficerQuestion.id == question.id, OfficerQuestion.status == "open")
-        .values(
-            status="answered",
-            answer=answer,
-            answered_at=turn.now,
-            answered_by_contact_id=turn.contact.id,
-        )
+    notices = await answer_question(
+        turn.session, turn.services.catalogs, question, turn.contact, answer, turn.now
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        turn.finish()
-        return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
-    await turn.session.refresh(question)
-    asker = await turn.session.get(Contact, question.contact_id)
-    if asker is not None:
-        words = turn.services.catalogs.translator(asker.language)
-        notice = words.gettext("Cán bộ đã trả lời câu hỏi của bạn: “{question}”\n\n{answer}")
-        text = notice.format(question=question.text, answer=answer)
-        turn.send_later(asker.id, [Reply(text, language=words.language)])
-    audit(turn, "question.answered", target=f"question:{question.id}")
     turn.finish()
+    if notices is None:
+        return [Reply(_("Câu hỏi này đã được trả lời rồi."))]
+    for contact_id, replies in notices:
+        turn.send_later(contact_id, replies)
     return [
         Reply(
             _("Đã gửi câu trả lời cho người hỏi."),
@@ -278,25 +265,103 @@ async def _save_from_state(turn: Turn, answer: str | None) -> list[Reply]:
 async def _save(turn: Turn, question: OfficerQuestion, phrasing: str, answer: str) -> list[Reply]:
     """Store the entry, marked as officer-written, and add it to the live index."""
     turn.finish()
-    if question.answer is None or question.knowledge_entry_id is not None:
+    entry = await save_knowledge(turn.session, question, turn.contact, phrasing, answer, turn.now)
+    if entry is None:
         return [Reply(turn._("Câu hỏi này đã được lưu hoặc chưa có trả lời."))]
+    turn.on_commit.append(lambda: turn.services.knowledge.add(entry))
+    return turn.menu_reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))
+
+
+Notices = list[tuple[int, list[Reply]]]
+
+
+async def answer_question(
+    session: AsyncSession,
+    catalogs: Catalogs,
+    question: OfficerQuestion,
+    officer: Contact,
+    answer: str,
+    now: datetime,
+) -> Notices | None:
+    """Store an officer's answer and audit it; the message owed to the asker, in their
+    language (for the caller's outbox), or None when the question was answered already.
+    Shared by chat and the dashboard; the caller has checked the officer's area."""
+    if question.status != "open":
+        return None
+    # Conditional, so two officers answering at once cannot both send an answer.
+    claimed = await session.execute(
+        update(OfficerQuestion)
+        .where(OfficerQuestion.id == question.id, OfficerQuestion.status == "open")
+        .values(
+            status="answered",
+            answer=answer,
+            answered_at=now,
+            answered_by_contact_id=officer.id,
+        )
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    await session.refresh(question)
+    notices: Notices = []
+    asker = await session.get(Contact, question.contact_id)
+    if asker is not None:
+        words = catalogs.translator(asker.language)
+        notice = words.gettext("Cán bộ đã trả lời câu hỏi của bạn: “{question}”\n\n{answer}")
+        text = notice.format(question=question.text, answer=answer)
+        notices.append((asker.id, [Reply(text, language=words.language)]))
+    _record(session, officer, "question.answered", now, f"question:{question.id}")
+    return notices
+
+
+def _record(
+    session: AsyncSession,
+    officer: Contact,
+    action: str,
+    now: datetime,
+    target: str,
+    **details: object,
+) -> None:
+    record_audit(
+        session,
+        actor=actor_label(officer),
+        actor_contact_id=officer.id,
+        action=action,
+        at=now,
+        target=target,
+        details=dict(details),
+    )
+
+
+async def save_knowledge(
+    session: AsyncSession,
+    question: OfficerQuestion,
+    officer: Contact,
+    phrasing: str,
+    answer: str,
+    now: datetime,
+) -> Entry | None:
+    """Store an answered question as an officer-written knowledge entry and audit it;
+    the entry for the live search index (add it once the unit of work commits), or None
+    when the question has no answer or was saved already."""
+    if question.answer is None or question.knowledge_entry_id is not None:
+        return None
     # Only a display name is ever published; a chat or session id would let anyone
     # reach (or, on the web, impersonate) the officer.
-    author = turn.contact.name or ""
+    author = officer.name or ""
     row = KnowledgeEntry(
         province=question.province,
         topic="participate",
         question=phrasing,
         answer=answer,
         author=author,
-        author_contact_id=turn.contact.id,
-        created_at=turn.now,
+        author_contact_id=officer.id,
+        created_at=now,
     )
-    turn.session.add(row)
-    await turn.session.flush()
+    session.add(row)
+    await session.flush()
     question.knowledge_entry_id = row.id
-    audit(turn, "knowledge.added", target=f"knowledge:{row.id}", question=question.id)
-    entry = officer_entry(
+    _record(session, officer, "knowledge.added", now, f"knowledge:{row.id}", question=question.id)
+    return officer_entry(
         row_id=row.id,
         province=row.province,
         topic=row.topic,
@@ -305,8 +370,6 @@ async def _save(turn: Turn, question: OfficerQuestion, phrasing: str, answer: st
         author=author,
         written_at=row.created_at,
     )
-    turn.on_commit.append(lambda: turn.services.knowledge.add(entry))
-    return turn.menu_reply(turn._("Đã lưu. Từ giờ bot sẽ tự trả lời câu hỏi này."))
 
 
 journey = Journey(

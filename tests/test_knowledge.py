@@ -16,6 +16,7 @@ from content.vietnamese import fold, words
 from tests.bench.kb_bench import (
     COLLOQUIAL_SET,
     HOLDOUT2_SET,
+    HOLDOUT3_SET,
     HOLDOUT_SET,
     build_index,
     load_cases,
@@ -227,6 +228,10 @@ def test_second_held_out_set_is_the_kind_the_issue_asks_for() -> None:
             "qt-ket-qua-xa-dat-chuan-2022",
         ),
         ("năm 2023 an giang tính thêm mấy xã nâng cao dzậy", "an-giang", "ag-muc-tieu-xa-nang-cao"),
+        # Paraphrases that share few of the phrasings' words: answered at a lower
+        # confidence because every other signal agrees.
+        ("tỉnh mới trung tâm đóng ở mô hỉ?", "quang-tri", "vn-quang-tri-sap-nhap"),
+        ("dài truyền hình tỉnh có lo tuyên truyền không rứa", "quang-tri", "qt-truyen-thong"),
     ],
 )
 def test_everyday_questions_get_the_entry_holding_what_is_asked(
@@ -251,6 +256,29 @@ def test_a_reward_question_never_suggests_data_protection_fines() -> None:
     offered = [m.entry for m in (*([result.best] if result.best else []), *result.suggestions)]
     assert offered and offered[0].topic == "commendation"
     assert "vn-dl-xu-phat" not in {e.id for e in offered}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "so dien thoai cong an xa",
+        "mua dat phu quoc bay gio co len gia hong",
+        "đăng ký tạm trú online thế nào",
+        "làm căn cước công dân cho con mấy tuổi thì được",
+    ],
+)
+def test_an_off_topic_question_as_confident_as_a_paraphrase_is_not_answered(
+    question: str,
+) -> None:
+    index, _ = build_index()
+    assert index.answer(question, "an-giang").best is None
+
+
+def test_third_held_out_set_labels_name_real_entries() -> None:
+    if not HOLDOUT3_SET.exists():
+        pytest.skip("the third held-out set is not written yet")
+    cases = load_cases(HOLDOUT3_SET)
+    assert {i for c in cases for i in c.expect} <= {e.id for e in load_knowledge()}
 
 
 def test_an_unknown_facet_names_its_file(tmp_path: Path) -> None:
