@@ -129,6 +129,7 @@ class ChungSuc:
             self.zalo.add_routes(self.http)
             self.outbox.register("zalo", self.zalo)
         self.dashboard = Dashboard(self.services, self.media)
+        self.dashboard.telegram_username = self.telegram_username
         self.dashboard.add_routes(self.http)
         self.http.router.add_get("/healthz", self._healthz)
         self.retention = Retention(self.sessions, clock, settings.retention_days)
@@ -236,6 +237,16 @@ class ChungSuc:
                 },
             }
         )
+
+    def telegram_username(self) -> str | None:
+        """The Telegram bot's username, once its channel has connected; else None."""
+        if self.telegram is None:
+            return None
+        try:
+            return self.telegram.bot.username
+        except RuntimeError:
+            # PTB's Bot knows its username only after initialize() asked getMe.
+            return None
 
     def last_success(self) -> dict[str, datetime | None]:
         """Each phone channel's last successful poll or webhook call."""

@@ -25,6 +25,7 @@ from content.areas import Commune, load_areas
 from content.i18n import LANGUAGES, Catalogs
 from content.knowledge import Knowledge
 from content.provinces import load_provinces
+from handlers.start import telegram_invite_link, web_invite_link
 from handlers.web_login import login_link
 from storage.audit import actor_label, record_audit
 from storage.dashboard import contact_by_identity, new_login
@@ -328,4 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scope = args.org or area_label
         print(f"Invite code for {args.role} of {scope}: {code}")
         print("Valid for 7 days, once. The person sends in chat: /canbo " + code)
+        print("Or opens: " + telegram_invite_link("<bot>", code) + " (<bot>: your bot's username)")
+        if settings.public_url is not None:
+            print("Or, in the web chat: " + web_invite_link(settings.public_url, code))
     return 0

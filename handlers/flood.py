@@ -48,34 +48,63 @@ class FloodGate:
         self._limit = limit
         self._window = window
         self._clock = clock
+        # The last limit + 1 times are all a verdict needs, however fast a flood comes.
         self._seen: dict[tuple[str, str], deque[float]] = {}
         self._noticed: set[tuple[str, str]] = set()
         self._swept = clock()
 
     def verdict(self, person: tuple[str, str]) -> str:
         """ADMIT, NOTICE for the first message over the limit, DROP for the rest."""
-        now = self._clock()
-        if now - self._swept > self._window:
-            self._sweep(now)
-        recent = self._seen.setdefault(person, deque())
-        while recent and now - recent[0] > self._window:
-            recent.popleft()
+        recent, now = self._recent(person)
         recent.append(now)
         if len(recent) <= self._limit:
             self._noticed.discard(person)
             return ADMIT
-        if person in self._noticed:
-            return DROP
-        self._noticed.add(person)
-        return NOTICE
+        return self._over(person)
+
+    def refuse(self, person: tuple[str, str]) -> str | None:
+        """For a channel that stops a flood before the engine: NOTICE or DROP, counted,
+        for a message over the limit; None, not counted, for one `verdict` would admit
+        (the engine counts it then)."""
+        recent, now = self._recent(person)
+        if len(recent) < self._limit:
+            return None
+        recent.append(now)
+        return self._over(person)
+
+    def retry_after(self, person: tuple[str, str]) -> float:
+        """Seconds until this person's next message would be admitted, if they wait."""
+        recent, now = self._recent(person)
+        if len(recent) < self._limit:
+            return 0.0
+        return recent[len(recent) - self._limit] + self._window - now
 
     def flooding(self, person: tuple[str, str]) -> bool:
         """Whether this person was told to slow down and has not yet."""
         return person in self._noticed
 
+    def _recent(self, person: tuple[str, str]) -> tuple[deque[float], float]:
+        now = self._clock()
+        if now - self._swept > self._window:
+            self._sweep(now)
+        recent = self._seen.get(person)
+        if recent is None:
+            recent = self._seen[person] = deque(maxlen=self._limit + 1)
+        while recent and now - recent[0] > self._window:
+            recent.popleft()
+        return recent, now
+
+    def _over(self, person: tuple[str, str]) -> str:
+        if person in self._noticed:
+            return DROP
+        self._noticed.add(person)
+        return NOTICE
+
     def _sweep(self, now: float) -> None:
         # People who went quiet are forgotten, so the table does not grow for ever.
-        for person in [p for p, times in self._seen.items() if now - times[-1] > self._window]:
+        for person in [
+            p for p, times in self._seen.items() if not times or now - times[-1] > self._window
+        ]:
             del self._seen[person]
             self._noticed.discard(person)
         self._swept = now

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import ChungSuc
+from bot.config import load_settings
 from handlers.officer import OFFICER_COMMANDS
+from handlers.start import invite_payload, telegram_invite_link
 from storage.invites import create_invite
 from storage.models import AuditEntry, Contact
+from tests import test_telegram_channel
 from tests.chat import Chat
 from tests.conftest import Clock
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.test_telegram_channel import telegram_service
+
+fake = test_telegram_channel.fake
+CUA_TUNG = "19414"
 
 
 async def invite(
@@ -128,3 +138,63 @@ async def test_member_code_records_the_organisation(
     assert (contact.role, contact.organisation) == ("member", "Hội Nông dân xã Gio Linh")
     await chat.say("/duyet")
     assert "chỉ dành cho cán bộ" in chat.text
+
+
+async def test_a_telegram_user_following_an_invite_link_becomes_an_officer(
+    storage_url: str, fake: FakeTelegramAPI, clock: Clock, tmp_path: Path
+) -> None:
+    settings = load_settings(database_url=storage_url, media_dir=tmp_path / "media")
+    async with telegram_service(settings, fake, clock) as app:
+        code = await invite(app, clock, area=CUA_TUNG)
+        username = app.telegram_username()
+        assert username == "chungsuc_test_bot", "known once the channel has connected"
+        link = telegram_invite_link(username, code)
+        payload = link.partition("?start=")[2]
+        assert payload == "moi_" + code.replace("-", "")
+
+        hoa, tam = 5550201, 5550202
+        fake.add_user(hoa, "Hòa")
+        # What Telegram sends when a person opens the link and taps Start.
+        fake.user_sends_text(hoa, f"/start {payload}")
+        confirmed, greeting = await fake.wait_for_messages(hoa, 2)
+        assert "Bạn là cán bộ phụ trách Xã Cửa Tùng" in confirmed["text"]
+        assert "Xin chào" in greeting["text"]
+
+        fake.add_user(tam, "Tâm")
+        fake.user_sends_text(tam, f"/start {payload}")
+        refused, _greeting = await fake.wait_for_messages(tam, 2)
+        assert "Mã không dùng được" in refused["text"], "a link works once"
+
+        async with app.sessions() as session:
+            people = {c.external_id: c for c in (await session.scalars(select(Contact))).all()}
+            granted = (
+                await session.scalars(select(AuditEntry).where(AuditEntry.action == "role.granted"))
+            ).one()
+    assert (people[str(hoa)].role, people[str(hoa)].area) == ("officer", CUA_TUNG)
+    assert granted.actor == f"telegram:{hoa}" and granted.details["area"] == CUA_TUNG
+    assert (people[str(tam)].role, people[str(tam)].failed_code_attempts) == ("citizen", 1)
+
+
+async def test_a_used_or_wrong_invite_link_is_answered_and_counted_as_a_wrong_code(
+    chat: Chat, app: ChungSuc, clock: Clock
+) -> None:
+    used = await invite(app, clock)
+    await Chat(app.engine, "web", "f" * 22).say(f"/start {invite_payload(used)}")
+    await chat.say("/canbo AAAAA-BBBBB")
+    wrong_code = chat.text
+    for payload in (invite_payload(used), "moi_AAAAABBBBB", "MOI_ccccc22222", "moi_x"):
+        answer, greeting = await chat.say(f"/start {payload}")
+        assert answer.text == wrong_code and not answer.buttons
+        assert "Xin chào" in greeting.text and greeting.buttons, "then the usual greeting"
+    good = await invite(app, clock)
+    answer, _greeting = await chat.say(f"/start {invite_payload(good)}")
+    assert "quá nhiều lần" in answer.text, "links and typed codes count together"
+    assert (await roles(app))[chat.external_id] == "citizen"
+    assert (await audit_actions(app))[-6:] == ["invite.refused"] * 5 + ["invite.locked"]
+
+
+async def test_a_start_payload_that_is_no_invite_only_greets(chat: Chat, app: ChungSuc) -> None:
+    for text in ("/start", "/start tu_facebook", "/start moi_"):
+        (greeting,) = await chat.say(text)
+        assert "Xin chào" in greeting.text
+    assert await audit_actions(app) == []

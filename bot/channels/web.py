@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,15 @@ from bot.channels.web_files import file_link
 from bot.channels.web_photos import UploadTooLarge, media_link, read_upload
 from bot.media import MediaStore
 from handlers.engine import Engine
+from handlers.flood import (
+    ADMIT,
+    DROP,
+    NOTICE,
+    PAUSE_SECONDS,
+    WINDOW,
+    DroppedMessages,
+    record_dropped,
+)
 from handlers.types import Incoming, Reply
 from storage.contacts import find_contact
 from storage.db import Sessions
@@ -33,6 +43,10 @@ MAX_BUTTON_ID = 128
 HEARTBEAT_SECONDS = 15.0
 STREAMS_PER_SESSION = 3
 STREAMS_IN_ALL = 2000
+# A page waits for each answer; more than this many at once from one session is a script.
+IN_FLIGHT_PER_SESSION = 4
+# Refusals held for the flood pause at once, in all; beyond, they are answered at once.
+HELD_IN_ALL = 1000
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
@@ -71,8 +85,15 @@ class WebChat:
         self._media = media
         self._wakeups: dict[str, set[asyncio.Event]] = {}
         self._closing = False
+        self._closed = asyncio.Event()
+        # A refused request is held until its session may send again, within these
+        # bounds (seconds): holding costs nothing here, and a script sends that much less.
+        self.hold_between = (PAUSE_SECONDS, WINDOW)
         self._streams = 0
         self._page = PAGE.read_bytes()
+        self._in_flight: dict[str, int] = {}
+        self._held = 0
+        self._dropped = DroppedMessages(engine.services)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self.page)
@@ -83,6 +104,7 @@ class WebChat:
         app.router.add_get("/api/chat/events", self.events)
         app.router.add_get("/api/chat/history", self.history)
         app.on_shutdown.append(self._on_shutdown)
+        app.on_cleanup.append(self._on_cleanup)
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -135,13 +157,38 @@ class WebChat:
             return _bad_request("session_id must be 22-128 URL-safe characters.")
         if upload.photo is None:
             return _bad_request("Send the photo as the photo field.")
+        if (verdict := self._engine.flood.refuse((CHANNEL, session_id))) is not None:
+            # Refused before the photo is stored: a flood of photos fills no disk.
+            return await self._refuse(Incoming(CHANNEL, session_id), verdict)
         kept = await self._media.keep(upload.photo)
         incoming = Incoming(CHANNEL, session_id, media=kept.token, attachment=kept.problem)
         return await self._answer(incoming)
 
     async def _answer(self, incoming: Incoming) -> web.Response:
-        """Run one message through the engine and answer with its replies."""
-        replies = await self._engine.handle(incoming)
+        """Run one message through the engine and answer with its replies; a session
+        over the flood limit, or with too many messages at once, is refused here first,
+        without the database or the engine."""
+        session_id = incoming.external_id
+        person = (CHANNEL, session_id)
+        gate = self._engine.flood
+        verdict = gate.refuse(person)
+        if verdict is None and self._in_flight.get(session_id, 0) >= IN_FLIGHT_PER_SESSION:
+            # Counted like any message, so a burst of parallel requests is a flood too.
+            verdict = gate.verdict(person)
+            verdict = DROP if verdict == ADMIT else verdict
+        if verdict is not None:
+            return await self._refuse(incoming, verdict)
+        # Nothing awaited between `refuse` and the engine's own count: what passed here
+        # is admitted there.
+        self._in_flight[session_id] = self._in_flight.get(session_id, 0) + 1
+        try:
+            replies = await self._engine.handle(incoming)
+        finally:
+            self._in_flight[session_id] -= 1
+            if not self._in_flight[session_id]:
+                del self._in_flight[session_id]
+        if not replies and gate.flooding(person):
+            return self._too_many(person, [])
         if not replies:
             # Not handled: the database is away. The page says so and the person can
             # send again; nothing was half-done.
@@ -150,6 +197,37 @@ class WebChat:
         return web.json_response(
             {"replies": [reply_json(r) for r in replies], "language": language}, dumps=_dumps
         )
+
+    async def _refuse(self, incoming: Incoming, verdict: str) -> web.Response:
+        """A message over the flood limit: the first is kept and answered with a request
+        to slow down; the rest are kept together in a later batch, and answered only
+        once the session may send again (see `hold_between`)."""
+        if verdict == NOTICE:
+            [replies] = await record_dropped(self._engine.services, [incoming], [True])
+        else:
+            self._dropped.add([incoming])
+            replies = []
+            if self._held < HELD_IN_ALL and not self._closing:
+                shortest, longest = self.hold_between
+                wait = self._engine.flood.retry_after((CHANNEL, incoming.external_id))
+                self._held += 1
+                try:
+                    await asyncio.wait_for(self._closed.wait(), min(max(wait, shortest), longest))
+                except TimeoutError:
+                    pass
+                finally:
+                    self._held -= 1
+        return self._too_many((CHANNEL, incoming.external_id), replies)
+
+    def _too_many(self, person: tuple[str, str], replies: list[Reply]) -> web.Response:
+        wait = max(1, math.ceil(self._engine.flood.retry_after(person)))
+        body: dict[str, Any] = {
+            "error": "Too many messages. Wait a moment before sending again.",
+            "replies": [reply_json(r) for r in replies],
+        }
+        if replies:
+            body["language"] = replies[-1].language
+        return web.json_response(body, status=429, headers={"Retry-After": str(wait)}, dumps=_dumps)
 
     async def history(self, request: web.Request) -> web.Response:
         """The latest messages of a session, so a reloaded page shows the conversation."""
@@ -248,9 +326,18 @@ class WebChat:
     async def _on_shutdown(self, _app: web.Application) -> None:
         self.close_streams()
 
+    async def _on_cleanup(self, _app: web.Application) -> None:
+        await self.flush_dropped()
+
+    async def flush_dropped(self) -> None:
+        """Log the flood messages refused here and not yet written (at shutdown, once
+        the last request is answered)."""
+        await self._dropped.flush()
+
     def close_streams(self) -> None:
         """End every open event stream, so shutdown need not wait for them."""
         self._closing = True
+        self._closed.set()
         for wakeups in self._wakeups.values():
             for wakeup in wakeups:
                 wakeup.set()

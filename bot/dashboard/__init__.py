@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,9 @@ class Dashboard:
         )
         self.nav: list[NavItem] = []
         self.modules: list[str] = []
+        # The Telegram bot's username once its channel has connected (invite links); the
+        # composition root sets it where Telegram runs.
+        self.telegram_username: Callable[[], str | None] = lambda: None
 
     def add_routes(self, app: web.Application) -> None:
         """Install the templates, the stylesheet and every page module's routes."""

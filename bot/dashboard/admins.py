@@ -17,6 +17,7 @@ from content.i18n import N_
 from content.provinces import load_provinces
 from handlers.decide import parse_day
 from handlers.officer import area_title_of
+from handlers.start import telegram_invite_link, web_invite_link
 from storage.audit import actor_label
 from storage.dashboard import AuditFilters, audit_actions, audit_page, end_sessions_of, officers
 from storage.invites import ROLES, VALID_FOR, create_invite
@@ -69,12 +70,34 @@ async def _officers_page(
             "provinces": [(slug, p.name(language)) for slug, p in provinces.items()],
             "communes": {slug: areas.communes(slug) for slug in areas.provinces()},
             "code": code,
+            "links": _invite_links(dashboard, code) if code else [],
             "days": VALID_FOR.days,
             "note": note,
             "problem": problem,
         },
         status=status,
     )
+
+
+def _invite_links(dashboard: Dashboard, code: str) -> list[tuple[str, str, str]]:
+    """The links that redeem `code`, as (label msgid, element id, address): Telegram's
+    once its channel has connected (the username is read now, not at start-up), the web
+    chat's when PUBLIC_URL is set."""
+    links = []
+    bot_username = dashboard.telegram_username()
+    if bot_username:
+        links.append(
+            (N_("Đường dẫn Telegram"), "invite-telegram", telegram_invite_link(bot_username, code))
+        )
+    if dashboard.public_url:
+        links.append(
+            (
+                N_("Đường dẫn chat trên web"),
+                "invite-web",
+                web_invite_link(dashboard.public_url, code),
+            )
+        )
+    return links
 
 
 @guarded("admin.officers", admin=True)
