@@ -100,6 +100,16 @@ def _cannot_start(turn: Turn, nomination: Nomination, action: str) -> list[Reply
     return _after(turn, nomination, Outcome(nomination.status, refused=NOT_ALLOWED), "")
 
 
+async def _startable(turn: Turn, raw: str, action: str) -> Nomination | list[Reply]:
+    """The nomination `raw` names, when this officer may start `action` on it now;
+    otherwise the replies saying why not (not found, or not possible as it stands)."""
+    nomination = await _target(turn, raw, action)
+    if nomination is None:
+        return not_found(turn, raw)
+    refused = _cannot_start(turn, nomination, action)
+    return nomination if refused is None else refused
+
+
 async def do_accept(turn: Turn) -> list[Reply]:
     nomination = await _target(turn, turn.args, "accept")
     if nomination is None:
@@ -126,12 +136,10 @@ async def ask_reason(turn: Turn) -> list[Reply]:
 
 
 async def _reasons(turn: Turn, mode: str, code: str) -> list[Reply]:
-    nomination = await _target(turn, code, mode)
-    if nomination is None:
-        return not_found(turn, code)
-    refused = _cannot_start(turn, nomination, mode)
-    if refused is not None:
-        return refused
+    found = await _startable(turn, code, mode)
+    if not isinstance(found, Nomination):
+        return found
+    nomination = found
     _ = turn._
     buttons = tuple(
         Button(f"decide:reason:{mode}:{nomination.code}:{key}", _(label))
@@ -209,12 +217,10 @@ async def do_recommend(turn: Turn) -> list[Reply]:
 
 
 async def start_question(turn: Turn) -> list[Reply]:
-    nomination = await _target(turn, turn.args, "ask_info")
-    if nomination is None:
-        return not_found(turn, turn.args)
-    refused = _cannot_start(turn, nomination, "ask_info")
-    if refused is not None:
-        return refused
+    found = await _startable(turn, turn.args, "ask_info")
+    if not isinstance(found, Nomination):
+        return found
+    nomination = found
     turn.begin("decide", "question", {"code": nomination.code})
     return [
         Reply(
@@ -247,12 +253,10 @@ async def typed_question(turn: Turn) -> list[Reply]:
 
 
 async def start_duplicate(turn: Turn) -> list[Reply]:
-    nomination = await _target(turn, turn.args, "duplicate")
-    if nomination is None:
-        return not_found(turn, turn.args)
-    refused = _cannot_start(turn, nomination, "duplicate")
-    if refused is not None:
-        return refused
+    found = await _startable(turn, turn.args, "duplicate")
+    if not isinstance(found, Nomination):
+        return found
+    nomination = found
     turn.begin("decide", "original", {"code": nomination.code})
     return [
         Reply(
@@ -296,12 +300,10 @@ async def typed_original(turn: Turn) -> list[Reply]:
 
 
 async def start_commend(turn: Turn) -> list[Reply]:
-    nomination = await _target(turn, turn.args, "commend")
-    if nomination is None:
-        return not_found(turn, turn.args)
-    refused = _cannot_start(turn, nomination, "commend")
-    if refused is not None:
-        return refused
+    found = await _startable(turn, turn.args, "commend")
+    if not isinstance(found, Nomination):
+        return found
+    nomination = found
     _ = turn._
     code = nomination.code
     buttons = [Button(f"decide:award:{code}:{key}", _(label)) for key, label in AWARDS.items()]
@@ -314,12 +316,10 @@ async def start_commend(turn: Turn) -> list[Reply]:
 
 async def chose_award(turn: Turn) -> list[Reply]:
     code, _, kind = turn.args.partition(":")
-    nomination = await _target(turn, code, "commend")
-    if nomination is None:
-        return not_found(turn, code)
-    refused = _cannot_start(turn, nomination, "commend")
-    if refused is not None:
-        return refused
+    found = await _startable(turn, code, "commend")
+    if not isinstance(found, Nomination):
+        return found
+    nomination = found
     if kind == OTHER_AWARD:
         turn.begin("decide", "award_name", {"code": code, "kind": OTHER_AWARD})
         return [
