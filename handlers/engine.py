@@ -119,7 +119,8 @@ class Engine:
         self._locks = locks or KeyedLocks()
         self.flood = flood or FloodGate()
         self._dropped = DroppedMessages(services)
-        # Dropped messages nobody stored (the web chat's) are answered after this pause.
+        # Dropped messages nobody stored are answered after this pause (the web chat
+        # refuses most of a flood at its door; what gets past it lands here).
         self.flood_pause = PAUSE_SECONDS
         # The last failure of each stored update that could not be handled at all.
         self._failures: dict[int, str] = {}

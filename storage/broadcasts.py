@@ -9,9 +9,7 @@ from sqlalchemy import JSON, ColumnElement, and_, func, literal, or_, select, tr
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# What a broadcast says lives with its deliveries; re-exported for those composing one.
 from storage.deliveries import BULK
-from storage.deliveries import broadcast_replies as broadcast_replies
 from storage.models import Broadcast, Contact, Delivery, UTCDateTime
 
 TOPICS = ("announcements", "commendations", "events", "results")

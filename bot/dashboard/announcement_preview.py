@@ -2,7 +2,7 @@
 as HTML fragments for the compose page.
 
 Each channel's own rules are used, not copied: what a recipient is sent is
-`storage.broadcasts.broadcast_replies`; Telegram's pieces are `escaped_pieces` with the
+`storage.deliveries.broadcast_replies`; Telegram's pieces are `escaped_pieces` with the
 photo's caption limit, Zalo's are `split_text` at its message limit, and the web chat's
 reply is `reply_json`.
 """
@@ -23,7 +23,7 @@ from bot.channels.web_photos import media_link
 from bot.channels.zalo_client import MAX_TEXT_LENGTH as ZALO_TEXT_LIMIT
 from content.i18n import N_
 from handlers.units import owed_replies
-from storage.broadcasts import broadcast_replies
+from storage.deliveries import broadcast_replies
 from storage.models import Broadcast
 
 CHANNELS = (("telegram", "Telegram"), ("zalo", "Zalo"), ("web", N_("Trang web")))
