@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 
 from content.kb import Entry
 from content.provinces import Province
-from content.vietnamese import accented_words, fold, tokens, with_pairs, words
+from content.vietnamese import accented_words, fold, is_syllable, tokens, with_pairs, words
 
 K1 = 1.2
 B = 0.75
@@ -369,11 +369,12 @@ class KnowledgeIndex:
         return None
 
     def _correct(self, token: str) -> str | None:
-        """A one-letter typo fixed to a word we know; None when nothing is that close."""
+        """A one-letter typo fixed to a word we know; None when nothing is that close, or
+        when the word is itself a well-formed syllable (a real word, not a typo)."""
         if token in self._corrections:
             return self._corrections[token]
         fixed = None
-        if len(token) >= 3 and not token.isdigit():
+        if len(token) >= 3 and not token.isdigit() and not is_syllable(token):
             found = process.extractOne(
                 token, self._vocabulary, scorer=Levenshtein.distance, score_cutoff=1
             )

@@ -300,3 +300,32 @@ def tokens(text: str) -> list[str]:
 def with_pairs(syllables: list[str]) -> list[str]:
     """The syllables followed by each adjacent pair joined with `_`."""
     return syllables + [f"{a}_{b}" for a, b in itertools.pairwise(syllables)]
+
+
+# The shape of a Vietnamese syllable once folded: an onset, then a rhyme from the
+# language's closed set. A word of that shape is a real word the knowledge base happens
+# not to use ("lãnh đạo"), not a typo of one it does ("hành"): only misshapen words
+# ("moii", "nongg", "tieuu") are corrected.
+_RHYMES = (
+    "a ai ao au ay ac ach am an ang anh ap at "
+    "e eo eu ec ech em en eng enh ep et "
+    "i ia iu ich im in inh ip it "
+    "ieu iec iem ien ieng iep iet "
+    "o oi oc om on ong op ot ooc oong "
+    "oa oai oao oay oac oach oam oan oang oanh oap oat oe oeo oen oet "
+    "u ua ui uu uy uc um un ung up ut "
+    "uoi uou uoc uom uon uong uop uot "
+    "ue uech uen uenh uet uya uyu uych uyn uynh uyt uyen uyet uay "
+    "y ye yeu yem yen yet"
+).split()
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?(?:"
+    + "|".join(sorted(_RHYMES, key=len, reverse=True))
+    + r")"
+)
+
+
+def is_syllable(word: str) -> bool:
+    """Whether a folded word has the shape of a Vietnamese syllable: "lanh" yes,
+    "moii" no."""
+    return _SYLLABLE.fullmatch(word) is not None

@@ -12,11 +12,12 @@ import yaml
 from content.kb import KnowledgeError, load_knowledge
 from content.provinces import Province, load_provinces
 from content.search import KnowledgeIndex
-from content.vietnamese import fold, words
+from content.vietnamese import fold, is_syllable, words
 from tests.bench.kb_bench import (
     COLLOQUIAL_SET,
     HOLDOUT2_SET,
     HOLDOUT3_SET,
+    HOLDOUT4_SET,
     HOLDOUT_SET,
     build_index,
     load_cases,
@@ -279,6 +280,41 @@ def test_third_held_out_set_labels_name_real_entries() -> None:
         pytest.skip("the third held-out set is not written yet")
     cases = load_cases(HOLDOUT3_SET)
     assert {i for c in cases for i in c.expect} <= {e.id for e in load_knowledge()}
+
+
+def test_fourth_held_out_set_is_the_kind_the_issue_asks_for() -> None:
+    # Only its make-up is checked here; its figures are measured, never asserted on.
+    raw = yaml.safe_load(HOLDOUT4_SET.read_text(encoding="utf-8"))
+    styles = [set(c.get("style") or ()) for c in raw]
+    assert len(raw) >= 150
+    assert sum(bool(s & {"dialect", "chat"}) for s in styles) >= len(raw) / 3
+    assert sum("two-fact" in s for s in styles) >= 20
+    ids = {e.id for e in load_knowledge()}
+    assert {i for c in load_cases(HOLDOUT4_SET) for i in (*c.expect, *c.also)} <= ids
+
+
+@pytest.mark.parametrize(
+    ("word", "real"),
+    [
+        ("lanh", True),
+        ("nghieng", True),
+        ("quyet", True),
+        ("khuyen", True),
+        ("moii", False),
+        ("nongg", False),
+        ("tieuu", False),
+        ("xaa", False),
+    ],
+)
+def test_a_real_syllable_is_not_taken_for_a_typo(word: str, real: bool) -> None:
+    assert is_syllable(word) is real
+
+
+def test_an_off_topic_question_is_not_offered_unrelated_suggestions() -> None:
+    # "cháo", "lóc" are real words the knowledge base lacks, not typos of "cho", "lúc".
+    index, _ = build_index()
+    result = index.answer("cách nấu cháo bột cá lóc cho ngon rứa?", "an-giang")
+    assert result.best is None and result.suggestions == ()
 
 
 def test_an_unknown_facet_names_its_file(tmp_path: Path) -> None:

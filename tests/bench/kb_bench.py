@@ -40,6 +40,12 @@ HOLDOUT2_SET = DATA / "kb_questions_holdout2.yaml"
 # A third, written by a writer who never saw the knowledge base nor the search code; never
 # used to tune, and its questions and misses are never printed: totals only.
 HOLDOUT3_SET = DATA / "kb_questions_holdout3.yaml"
+# Written like the held-out sets, by a writer who never saw the knowledge base, but meant
+# for tuning: its misses may be read and acted on.
+TUNE_SET = DATA / "kb_questions_tune.yaml"
+# A fourth of the same kind, also written apart from the knowledge base and the code and
+# labelled by someone else; never used to tune, totals only.
+HOLDOUT4_SET = DATA / "kb_questions_holdout4.yaml"
 BASELINE_FALLBACK_BELOW = 60.0
 
 
@@ -172,6 +178,11 @@ def main() -> None:
         action="store_true",
         help="list the colloquial set's misses too",
     )
+    parser.add_argument(
+        "--show-tuning-misses",
+        action="store_true",
+        help="list the tuning set's misses too",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
@@ -187,8 +198,12 @@ def main() -> None:
         sets.append(("colloquial held-out", load_cases(COLLOQUIAL_SET)))
     if HOLDOUT2_SET.exists():
         sets.append(("held-out 2", load_cases(HOLDOUT2_SET)))
+    if TUNE_SET.exists():
+        sets.append(("tuning", load_cases(TUNE_SET)))
     if HOLDOUT3_SET.exists():
         sets.append(("held-out 3", load_cases(HOLDOUT3_SET)))
+    if HOLDOUT4_SET.exists():
+        sets.append(("held-out 4", load_cases(HOLDOUT4_SET)))
     for title, questions in sets:
         inside = sum(1 for c in questions if c.expect)
         print(
@@ -230,6 +245,9 @@ def main() -> None:
     if args.show_misses:
         print("misses:")
         print("\n".join(misses(cases, index)) or "  none")
+    if args.show_tuning_misses and TUNE_SET.exists():
+        print("tuning misses:")
+        print("\n".join(misses(load_cases(TUNE_SET), index)) or "  none")
     if args.show_colloquial_misses and COLLOQUIAL_SET.exists():
         print("colloquial misses:")
         print("\n".join(misses(load_cases(COLLOQUIAL_SET), index)) or "  none")
