@@ -49,6 +49,7 @@ NAMED_PROVINCE_BONUS = 0.03
 # "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
 NATION_BONUS = 0.05
 NATION_WORDS = ("ca nuoc", "toan quoc")
+NUMBER_MISSING = 0.03
 # A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
 # đấu mấy xã") leans toward the entry stating that (its `facets`).
 FACET_BONUS = 0.06
@@ -117,7 +118,7 @@ MARKERS = (" nang cao ", " kieu mau ", " hien dai ", " huyen ", " thi xa ", " th
 MARKER_MISSING = 0.06
 # A question of two parts ("mấy xã đạt, chiếm bao nhiêu %?") is split here, and a part
 # whose own best entry differs from the answer adds that entry to the answer.
-_PARTS = re.compile(r"[,;?]| còn | con ")
+_PARTS = re.compile(r"[,;?]| còn | con | với | voi | và | va ")
 COMPOSE_AT = 0.5
 _ASKS = frozenset("nhieu may nao gi ai dau sao khong".split())
 # At or above ANSWER_AT the bot answers; from SUGGEST_AT it offers "Ý bạn là…?".
@@ -152,6 +153,8 @@ STOPWORDS = frozenset(
     "biet xin cam on ban cau may ai sao vi "
     # Chat and dialect particles ("ad ơi", "hen", "nè", "hả", "rồi", "chưa").
     "ad admin oi hen ne ha nha nhe ri hi roi chua kia ta "
+    # Words that join or soften a question ("cái", "hay là", "mà", "nữa", "hè", "khỏi").
+    "cai hay ma nua he khoi nhau "
     # English ones that do not collide with a folded Vietnamese syllable ("an", "to",
     # "can" and "on" do: "An Giang", "tổ", "cán bộ", "cảm ơn").
     "what is the of how many much when where who which does are was were with and or my "
@@ -450,6 +453,9 @@ class KnowledgeIndex:
         named = self.province_named_in(question)
         nation = any(f in folded for f in NATION_WORDS)
         asked = Asked.read(folded)
+        # Numbers the question names ("QĐ 51", "đến 2030", "62,4%") that the entry never
+        # mentions: likely another entry's.
+        numbers = [t for t in set(query) if t.isdigit() and len(t) >= 2]
         parts = self._asking_parts(question)
         if len(parts) >= 2:
             # "mấy xã NTM, mấy xã nâng cao": the first part picks the answer, the composed
@@ -466,6 +472,7 @@ class KnowledgeIndex:
                 d,
                 (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
                 + (NATION_BONUS if nation and self.entries[d].province is None else 0)
+                - NUMBER_MISSING * sum(n not in self._doc_tokens[d] for n in numbers)
                 + self._fit(asked, d),
             )
             for d in top
@@ -508,6 +515,13 @@ class KnowledgeIndex:
         uncovered = sum("_" not in t and t not in entry_tokens for t in content)
         return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered)
 
+    def _asks_alone(self, part: str) -> bool:
+        """A part that is a question of its own: it opens the question, asks something,
+        and has at least MIN_WORDS meaningful words ("mấy xã NTM", not "tỉnh nào")."""
+        typed = words(part)
+        routing = self._named_tokens(" ".join(typed))
+        return len({w for w in typed if w not in STOPWORDS and w not in routing}) >= MIN_WORDS
+
     def _enough_to_answer(self, question: str) -> bool:
         """Two meaningful words, or one real term asked as a question ("ocop là gì");
         a lone number or word ("3", "vâng") is too little to answer outright."""
@@ -533,6 +547,14 @@ class KnowledgeIndex:
     def compute_answer(self, question: str, province: str | None) -> Answer:
         """The answer, worked out afresh (what `answer` remembers)."""
         rated = self._rate(question, province)
+        parts = self._asking_parts(question)
+        if len(parts) >= 2 and parts[0] == _PARTS.split(question)[0] and self._asks_alone(parts[0]):
+            # Two questions in one: the first one picks the answer (its own words, not the
+            # second's), and the second is composed after it.
+            own = self.province_named_in(parts[0]) or self.province_named_in(question) or province
+            first = self._rate(parts[0], own)
+            if first:
+                rated = first
         matches = [self._match(c) for c in rated[:5]]
         if not self._enough_to_answer(question):
             # "3", "ok", "chào": too little to be sure of anything; suggest at most.

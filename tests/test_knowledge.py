@@ -253,6 +253,22 @@ def test_a_two_fact_question_answers_both() -> None:
     assert "63/101" in answer and "62,4%" in answer
 
 
+def test_two_questions_joined_by_with_answer_the_first_and_compose_the_second() -> None:
+    index, _ = build_index()
+    result = index.answer("năm 2024 thêm mấy xã ntm với mấy xã nâng cao vậy ad", "an-giang")
+    assert result.best is not None and result.best.entry.id == "ag-muc-tieu-xa-ntm"
+    assert [m.entry.id for m in result.composed] == ["ag-muc-tieu-xa-nang-cao"]
+    # "nhập với tỉnh nào" is one question, not two.
+    merged = index.answer("tỉnh mình nhập với tỉnh nào rứa", "quang-tri").best
+    assert merged is not None and merged.entry.id == "vn-quang-tri-sap-nhap"
+
+
+def test_a_number_the_question_names_leads_to_the_entry_that_has_it() -> None:
+    index, _ = build_index()
+    best = index.answer("qđ chọn 33 xã điểm ntm là qđ số mấy vậy", "an-giang").best
+    assert best is not None and best.entry.id == "ag-qd-2872-xa-diem"
+
+
 def test_a_reward_question_never_suggests_data_protection_fines() -> None:
     index, _ = build_index()
     result = index.answer("xã đạt chuẩn thì được thưởng gì", "quang-tri")
