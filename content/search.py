@@ -201,6 +201,10 @@ class Signals:
         )
 
 
+# What the parts of one question were rated, while it is answered.
+_Ratings = dict[tuple[str, str | None], list[Signals]]
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the bot makes of a question: an answer, or suggestions, or nothing."""
@@ -307,6 +311,9 @@ class KnowledgeIndex:
         self._provinces = [
             e.province or about for e, about in zip(self.entries, self._about, strict=True)
         ]
+        self._weights: dict[str | None, dict[str, list[tuple[int, float]]]] = {}
+        for slug in {None, *self._provinces}:
+            self._weights_for(slug)
         self._kinds = [self._answer_kinds(entry) for entry in self.entries]
         self._markers = [self._entry_markers(entry) for entry in self.entries]
         # A defining entry's terms, one set per phrasing: "xã nông thôn mới" for "Xã
@@ -420,25 +427,49 @@ class KnowledgeIndex:
         """
         return [self._match(c) for c in self._rate(question, province)[:limit]]
 
+    def _weights_for(self, target: str | None) -> dict[str, list[tuple[int, float]]]:
+        """Each token's BM25 weight in each entry someone following `target` can get
+        (national entries and that province's), worked out once per province."""
+        if target not in self._provinces:
+            # A province with no entries of its own gets the national ones.
+            target = None
+        weights = self._weights.get(target)
+        if weights is None:
+            weights = self._weights[target] = {
+                token: [
+                    (doc, idf * tf * (K1 + 1) / (tf + self._norms[doc]))
+                    for doc, tf in self._postings[token]
+                    if self._provinces[doc] in (None, target)
+                ]
+                for token, idf in self._idf.items()
+            }
+        return weights
+
     def _match(self, candidate: Signals) -> Match:
         return Match(self.entries[candidate.doc], candidate.confidence)
 
-    def _rate(self, question: str, province: str | None) -> list[Signals]:
-        """The candidates with their signals, best first."""
+    def _rate(
+        self, question: str, province: str | None, memo: _Ratings | None = None
+    ) -> list[Signals]:
+        """The candidates with their signals, best first. While one question is answered,
+        `memo` keeps what its parts were rated (the first part is rated twice)."""
+        if memo is None:
+            return self._rate_afresh(question, province)
+        key = (question, province)
+        if key not in memo:
+            memo[key] = self._rate_afresh(question, province)
+        return memo[key]
+
+    def _rate_afresh(self, question: str, province: str | None) -> list[Signals]:
         target = self.province_named_in(question) or province
         query = self._query_tokens(question)
         if not query:
             return []
+        weights = self._weights_for(target)
         scores: dict[int, float] = defaultdict(float)
         for token in set(query):
-            idf = self._idf.get(token)
-            if idf is None:
-                continue
-            for doc, tf in self._postings[token]:
-                entry_province = self._provinces[doc]
-                if entry_province is not None and entry_province != target:
-                    continue
-                scores[doc] += idf * tf * (K1 + 1) / (tf + self._norms[doc])
+            for doc, weight in weights.get(token, ()):
+                scores[doc] += weight
         if not scores:
             return []
         top = sorted(scores, key=scores.__getitem__, reverse=True)[:RERANK]
@@ -546,22 +577,24 @@ class KnowledgeIndex:
 
     def compute_answer(self, question: str, province: str | None) -> Answer:
         """The answer, worked out afresh (what `answer` remembers)."""
-        rated = self._rate(question, province)
         parts = self._asking_parts(question)
+        memo: _Ratings = {}
+        rated = []
         if len(parts) >= 2 and parts[0] == _PARTS.split(question)[0] and self._asks_alone(parts[0]):
             # Two questions in one: the first one picks the answer (its own words, not the
             # second's), and the second is composed after it.
             own = self.province_named_in(parts[0]) or self.province_named_in(question) or province
-            first = self._rate(parts[0], own)
-            if first:
-                rated = first
+            rated = self._rate(parts[0], own, memo)
+        rated = rated or self._rate(question, province)
         matches = [self._match(c) for c in rated[:5]]
         if not self._enough_to_answer(question):
             # "3", "ok", "chào": too little to be sure of anything; suggest at most.
             return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))
         if rated and self._sure(rated):
             return Answer(
-                matches[0], tuple(matches[1:4]), self._composed(question, province, matches[0])
+                matches[0],
+                tuple(matches[1:4]),
+                self._composed(question, province, matches[0], memo),
             )
         return Answer(None, tuple(m for m in matches[:3] if m.confidence >= SUGGEST_AT))
 
@@ -595,7 +628,9 @@ class KnowledgeIndex:
     def _asking_parts(question: str) -> list[str]:
         return [p for p in _PARTS.split(question) if _ASKS.intersection(words(p))]
 
-    def _composed(self, question: str, province: str | None, best: Match) -> tuple[Match, ...]:
+    def _composed(
+        self, question: str, province: str | None, best: Match, memo: _Ratings
+    ) -> tuple[Match, ...]:
         """For a two-part question, the entries that answer a part the best one does not."""
         # Only parts that ask something ("…, chiếm bao nhiêu %?"), and at most three.
         parts = self._asking_parts(question)
@@ -608,7 +643,7 @@ class KnowledgeIndex:
                 continue
             # The part inherits the question's province ("…ở AG, còn QT thì sao").
             own = self.province_named_in(part) or named or province
-            top = self.search(part, own, limit=1)
+            top = [self._match(c) for c in self._rate(part, own, memo)[:1]]
             if not top or top[0].confidence < COMPOSE_AT:
                 continue
             match = top[0]
