@@ -44,6 +44,10 @@ W_STRENGTH = 0.3
 W_COVERAGE = 0.4
 W_SIMILARITY = 0.3
 SIMILARITY = fuzz.token_set_ratio
+# Word sets alone make "mấy xã NTM" as close to "mấy xã NTM nâng cao" as to itself; the
+# same words in order tell them apart, so both count half.
+ORDERED = fuzz.token_sort_ratio
+ORDERED_SHARE = 0.5
 # A province named in the question ("… ở An Giang") tips near-ties toward its plan.
 NAMED_PROVINCE_BONUS = 0.03
 # "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
@@ -131,7 +135,7 @@ SURE_AT = 0.55
 SURE_MARGIN = 0.02
 CERTAIN_AT = 0.9
 STRAY_WORDS = 2
-STRAY_AT = 0.65
+STRAY_AT = 0.6
 # A paraphrase ("tỉnh mới trung tâm đóng ở mô") shares few of the phrasings' words, so
 # its confidence runs low though the entry is plainly the one: from PARAPHRASE_AT it is
 # answered when the signals agree: the entry leads by PARAPHRASE_MARGIN, lacks at most
@@ -543,6 +547,11 @@ class KnowledgeIndex:
         strength = min(score / mass, 1.0)
         closest = process.extractOne(folded, self._question_words[doc], scorer=SIMILARITY)
         similarity = closest[1] / 100 if closest else 0.0
+        if ORDERED_SHARE:
+            ordered = process.extractOne(folded, self._question_words[doc], scorer=ORDERED)
+            similarity = (1 - ORDERED_SHARE) * similarity + ORDERED_SHARE * (
+                ordered[1] / 100 if ordered else 0.0
+            )
         uncovered = sum("_" not in t and t not in entry_tokens for t in content)
         return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered)
 
