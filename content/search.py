@@ -135,7 +135,7 @@ SURE_AT = 0.55
 SURE_MARGIN = 0.02
 CERTAIN_AT = 0.9
 STRAY_WORDS = 2
-STRAY_AT = 0.6
+STRAY_AT = 0.65
 # A paraphrase ("tỉnh mới trung tâm đóng ở mô") shares few of the phrasings' words, so
 # its confidence runs low though the entry is plainly the one: from PARAPHRASE_AT it is
 # answered when the signals agree: the entry leads by PARAPHRASE_MARGIN, lacks at most

@@ -65,6 +65,11 @@ ABBREVIATIONS = {
     "sp": "san pham",
     "xd": "xay dung",
     "hdtdkt": "hoi dong thi dua khen thuong",
+    "bcd": "ban chi dao",
+    "tw": "trung uong",
+    "dn": "doanh nghiep",
+    "cccd": "can cuoc cong dan",
+    "tttt": "thong tin truyen thong",
     # Central dialect (Quảng Trị): "rứa" = vậy, "răng" = sao, "ni" = này, "nớ" = đó.
     "rua": "vay",
     "ni": "nay",
