@@ -53,6 +53,9 @@ NAMED_PROVINCE_BONUS = 0.03
 # "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
 NATION_BONUS = 0.05
 NATION_WORDS = ("ca nuoc", "toan quoc")
+# Otherwise a near-tie between the asker's own plan and the national figure ("mục tiêu xã
+# NTM 2025" from Quảng Trị) goes to their plan.
+HOME_BONUS = 0.01
 NUMBER_MISSING = 0.03
 # A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
 # đấu mấy xã") leans toward the entry stating that (its `facets`).
@@ -507,6 +510,7 @@ class KnowledgeIndex:
                 d,
                 (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
                 + (NATION_BONUS if nation and self.entries[d].province is None else 0)
+                + (HOME_BONUS if not nation and self.entries[d].province == target else 0)
                 - NUMBER_MISSING * sum(n not in self._doc_tokens[d] for n in numbers)
                 + self._fit(asked, d),
             )

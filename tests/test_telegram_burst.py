@@ -25,7 +25,7 @@ LAN = 5550001
 BINH = 5550002
 # Questions from the knowledge base, each with a phrase only its answer contains.
 QUESTIONS = {
-    "nông thôn mới là gì": "phong trào thi đua của tỉnh Quảng Trị",
+    "nông thôn mới là gì": "Xã nông thôn mới (xã NTM) là xã đạt đủ Bộ tiêu chí",
     "ocop là gì": "OCOP là Chương trình “Mỗi xã một sản phẩm”",
     "muc tieu xa ntm quang tri 2025": "80% số xã đạt chuẩn nông thôn mới",
 }
