@@ -43,6 +43,9 @@ HOLDOUT3_SET = DATA / "kb_questions_holdout3.yaml"
 # Written like the held-out sets, by a writer who never saw the knowledge base, but meant
 # for tuning: its misses may be read and acted on.
 TUNE_SET = DATA / "kb_questions_tune.yaml"
+# Written like the tuning set, but used only to choose the confidence thresholds: no
+# phrasing is written from it.
+CALIBRATION_SET = DATA / "kb_questions_calibration.yaml"
 # A fourth of the same kind, also written apart from the knowledge base and the code and
 # labelled by someone else; never used to tune, totals only.
 HOLDOUT4_SET = DATA / "kb_questions_holdout4.yaml"
@@ -200,6 +203,8 @@ def main() -> None:
         sets.append(("held-out 2", load_cases(HOLDOUT2_SET)))
     if TUNE_SET.exists():
         sets.append(("tuning", load_cases(TUNE_SET)))
+    if CALIBRATION_SET.exists():
+        sets.append(("calibration", load_cases(CALIBRATION_SET)))
     if HOLDOUT3_SET.exists():
         sets.append(("held-out 3", load_cases(HOLDOUT3_SET)))
     if HOLDOUT4_SET.exists():
