@@ -135,10 +135,12 @@ ANSWER_AT = 0.48
 SUGGEST_AT = 0.3
 # ... and only when the best entry leads the next by MARGIN.
 MARGIN = 0.03
-# A question with STRAY_WORDS meaningful words the entry never uses is answered only from
-# STRAY_AT (see _sure).
+# A question with STRAY_WORDS meaningful words the entry never uses, and at least
+# STRAY_SHARE of them, is answered only from STRAY_AT (see _sure): a long question may
+# carry a few words of its own, a short one cannot.
 STRAY_WORDS = 2
 STRAY_AT = 0.7
+STRAY_SHARE = 0.2
 # A paraphrase ("tỉnh mới trung tâm đóng ở mô") shares few of the phrasings' words, so
 # its confidence runs low though the entry is plainly the one: from PARAPHRASE_AT it is
 # answered when the signals agree: the entry leads by PARAPHRASE_MARGIN, lacks at most
@@ -192,6 +194,8 @@ class Signals:
     similarity: float
     fit: float
     uncovered: int
+    # The question's meaningful words, for the share of them uncovered.
+    meaningful: int = 1
 
     @property
     def confidence(self) -> float:
@@ -576,7 +580,8 @@ class KnowledgeIndex:
                 ordered[1] / 100 if ordered else 0.0
             )
         uncovered = sum("_" not in t and t not in entry_tokens for t in content)
-        return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered)
+        meaningful = sum("_" not in t for t in content)
+        return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered, meaningful)
 
     def _asks_alone(self, part: str) -> bool:
         """A part that is a question of its own: it opens the question, asks something,
@@ -636,7 +641,8 @@ class KnowledgeIndex:
         (two entries close together are a question of which one was meant: suggest)."""
         first = rated[0]
         best = first.confidence
-        if first.uncovered >= STRAY_WORDS and best < STRAY_AT:
+        stray = first.uncovered >= STRAY_WORDS and first.uncovered >= STRAY_SHARE * first.meaningful
+        if stray and best < STRAY_AT:
             # Several of the question's words appear nowhere in the entry ("số điện thoại
             # công an xã" against the entry on publishing a nominee's phone number): it is
             # likely asking something else that shares a few words.
