@@ -5,9 +5,9 @@
 Prints, for this retrieval and for rapidfuzz token_set_ratio over the question phrasings:
 top-1 accuracy (the first entry offered is right), the share answered outright and right
 or wrong, the share of out-of-scope questions declined, and fallback precision, for the
-development set, the held-out sets and the colloquial set (with, for their two-fact
-questions, the share whose answer also holds the second fact); then per-question latency
-(p50/p95/p99) and the index build time.
+development, colloquial, tuning and calibration sets and the held-out sets (with, for
+their two-fact questions, the share whose answer also holds the second fact); then
+per-question latency (p50/p95/p99) and the index build time.
 """
 
 from __future__ import annotations
