@@ -13,7 +13,6 @@ means) moves the entry that states it ahead of its neighbours in the same passag
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections import defaultdict
@@ -37,9 +36,9 @@ ENGLISH_WEIGHT = 0.5
 ANSWER_WEIGHT = 0.25
 RERANK = 8
 ANSWER_CACHE_SIZE = 4096
-# How confidence is made (see _signals); weights and thresholds were chosen with
-# tests/bench/kb_bench.py on the development, colloquial, second held-out and tuning sets, also
-# with the phrasings nearest each question taken out, to see how paraphrases fare.
+# How confidence is made (see _signals); its weights and bonuses were chosen with
+# tests/bench/kb_bench.py on the development, colloquial, second held-out and tuning sets,
+# also with the phrasings nearest each question taken out, to see how paraphrases fare.
 W_STRENGTH = 0.3
 W_COVERAGE = 0.4
 W_SIMILARITY = 0.3
@@ -56,6 +55,7 @@ NATION_WORDS = ("ca nuoc", "toan quoc")
 # Otherwise a near-tie between the asker's own plan and the national figure ("mục tiêu xã
 # NTM 2025" from Quảng Trị) goes to their plan.
 HOME_BONUS = 0.02
+# A number the question names ("QĐ 51", "đến 2030") that the entry never mentions.
 NUMBER_MISSING = 0.03
 # A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
 # đấu mấy xã") leans toward the entry stating that (its `facets`).
@@ -301,9 +301,6 @@ class KnowledgeIndex:
             for entry in self.entries
         ]
         self._doc_accented = [self._accented(entry) for entry in self.entries]
-        self._province_tokens = frozenset(
-            token for _, names in self._province_names for name in names for token in tokens(name)
-        )
         self._name_tokens = {
             name: frozenset(tokens(name)) for _, names in self._province_names for name in names
         }
@@ -322,12 +319,12 @@ class KnowledgeIndex:
         self._provinces = [
             e.province or about for e, about in zip(self.entries, self._about, strict=True)
         ]
-        self._weights: dict[str | None, dict[str, list[tuple[int, float]]]] = {}
-        for slug in {None, *self._provinces}:
-            self._weights_for(slug)
+        # BM25 weights per province with entries of its own (None: national entries only).
+        self._weights = {slug: self._pool_weights(slug) for slug in {None, *self._provinces}}
         self._kinds = [self._answer_kinds(entry) for entry in self.entries]
-        self._markers = [self._entry_markers(entry) for entry in self.entries]
-        self._marker_groups = [self._entry_marker_group(entry) for entry in self.entries]
+        markers = [self._entry_markers(entry) for entry in self.entries]
+        self._markers = [every for every, _ in markers]
+        self._marker_groups = [group for _, group in markers]
         # A defining entry's terms, one set per phrasing: "xã nông thôn mới" for "Xã
         # nông thôn mới là gì?"; the question must name all of one to be about it.
         self._defines = [
@@ -354,17 +351,16 @@ class KnowledgeIndex:
         return frozenset(kind for kind, found in _ANSWER_KINDS.items() if found.search(stated))
 
     @staticmethod
-    def _entry_markers(entry: Entry) -> frozenset[str]:
-        phrasings = [_marked(" " + " ".join(words(q)) + " ") for q in entry.questions]
-        return frozenset(m for m in MARKERS if all(m in p for p in phrasings))
-
-    @staticmethod
-    def _entry_marker_group(entry: Entry) -> frozenset[str]:
-        """The MARKERS of an entry each of whose phrasings uses at least one of them ("xã
-        nâng cao, kiểu mẫu": every way of asking names one or the other)."""
-        phrasings = [_marked(" " + " ".join(words(q)) + " ") for q in entry.questions]
-        used = [frozenset(m for m in MARKERS if m in p) for p in phrasings]
-        return frozenset().union(*used) if all(used) else frozenset()
+    def _entry_markers(entry: Entry) -> tuple[frozenset[str], frozenset[str]]:
+        """The MARKERS all of an entry's phrasings use, and those of an entry each of
+        whose phrasings uses at least one ("xã nâng cao, kiểu mẫu": every way of asking
+        names one or the other; empty when some phrasing names none)."""
+        used = [
+            frozenset(m for m in MARKERS if m in _marked(" " + " ".join(words(q)) + " "))
+            for q in entry.questions
+        ]
+        every = frozenset.intersection(*used)
+        return every, frozenset().union(*used) if all(used) else frozenset()
 
     def _fit(self, asked: Asked, doc: int) -> float:
         """How well the entry fits what kind of thing is asked, beyond shared words."""
@@ -457,23 +453,17 @@ class KnowledgeIndex:
         """
         return [self._match(c) for c in self._rate(question, province)[:limit]]
 
-    def _weights_for(self, target: str | None) -> dict[str, list[tuple[int, float]]]:
-        """Each token's BM25 weight in each entry someone following `target` can get
-        (national entries and that province's), worked out once per province."""
-        if target not in self._provinces:
-            # A province with no entries of its own gets the national ones.
-            target = None
-        weights = self._weights.get(target)
-        if weights is None:
-            weights = self._weights[target] = {
-                token: [
-                    (doc, idf * tf * (K1 + 1) / (tf + self._norms[doc]))
-                    for doc, tf in self._postings[token]
-                    if self._provinces[doc] in (None, target)
-                ]
-                for token, idf in self._idf.items()
-            }
-        return weights
+    def _pool_weights(self, target: str | None) -> dict[str, list[tuple[int, float]]]:
+        """Each token's BM25 weight in each entry someone following `target` can get:
+        national entries and that province's."""
+        return {
+            token: [
+                (doc, idf * tf * (K1 + 1) / (tf + self._norms[doc]))
+                for doc, tf in self._postings[token]
+                if self._provinces[doc] in (None, target)
+            ]
+            for token, idf in self._idf.items()
+        }
 
     def _match(self, candidate: Signals) -> Match:
         return Match(self.entries[candidate.doc], candidate.confidence)
@@ -495,7 +485,8 @@ class KnowledgeIndex:
         query = self._query_tokens(question)
         if not query:
             return []
-        weights = self._weights_for(target)
+        # A province with no entries of its own gets the national ones.
+        weights = self._weights.get(target) or self._weights[None]
         scores: dict[int, float] = defaultdict(float)
         for token in set(query):
             for doc, weight in weights.get(token, ()):
@@ -517,12 +508,6 @@ class KnowledgeIndex:
         # Numbers the question names ("QĐ 51", "đến 2030", "62,4%") that the entry never
         # mentions: likely another entry's.
         numbers = [t for t in set(query) if t.isdigit() and len(t) >= 2]
-        parts = self._asking_parts(question)
-        if len(parts) >= 2:
-            # "mấy xã NTM, mấy xã nâng cao": the first part picks the answer, the composed
-            # one answers the second, so only the first part's terms set entries apart.
-            first = Asked.read(" ".join(words(parts[0])))
-            asked = dataclasses.replace(asked, markers=first.markers)
         rated = [
             self._signals(
                 folded,
@@ -572,30 +557,31 @@ class KnowledgeIndex:
         coverage = sum(self._idf[t] for t in hits) / mass
         phrased = sum(self._idf[t] for t in hits if t in phrasing_tokens) / mass
         strength = min(score / mass, 1.0)
-        closest = process.extractOne(folded, self._question_words[doc], scorer=SIMILARITY)
-        similarity = closest[1] / 100 if closest else 0.0
-        if ORDERED_SHARE:
-            ordered = process.extractOne(folded, self._question_words[doc], scorer=ORDERED)
-            similarity = (1 - ORDERED_SHARE) * similarity + ORDERED_SHARE * (
-                ordered[1] / 100 if ordered else 0.0
-            )
+        phrasings = self._question_words[doc]
+        as_set = process.extractOne(folded, phrasings, scorer=SIMILARITY)
+        in_order = process.extractOne(folded, phrasings, scorer=ORDERED)
+        similarity = (1 - ORDERED_SHARE) * (as_set[1] / 100 if as_set else 0.0) + (
+            ORDERED_SHARE * (in_order[1] / 100 if in_order else 0.0)
+        )
         uncovered = sum("_" not in t and t not in entry_tokens for t in content)
         meaningful = sum("_" not in t for t in content)
         return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered, meaningful)
 
+    def _meaningful(self, typed: list[str]) -> set[str]:
+        """The words that say what is asked: not function words, not province names."""
+        routing = self._named_tokens(" ".join(typed))
+        return {w for w in typed if w not in STOPWORDS and w not in routing}
+
     def _asks_alone(self, part: str) -> bool:
         """A part that is a question of its own: it opens the question, asks something,
         and has at least MIN_WORDS meaningful words ("mấy xã NTM", not "tỉnh nào")."""
-        typed = words(part)
-        routing = self._named_tokens(" ".join(typed))
-        return len({w for w in typed if w not in STOPWORDS and w not in routing}) >= MIN_WORDS
+        return len(self._meaningful(words(part))) >= MIN_WORDS
 
     def _enough_to_answer(self, question: str) -> bool:
         """Two meaningful words, or one real term asked as a question ("ocop là gì");
         a lone number or word ("3", "vâng") is too little to answer outright."""
         typed = words(question)
-        routing = self._named_tokens(" ".join(typed))
-        meaningful = {w for w in typed if w not in STOPWORDS and w not in routing}
+        meaningful = self._meaningful(typed)
         if len(meaningful) >= MIN_WORDS:
             return True
         return len(meaningful) == 1 and not next(iter(meaningful)).isdigit() and len(typed) > 1
