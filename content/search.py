@@ -56,7 +56,7 @@ NATION_WORDS = ("ca nuoc", "toan quoc")
 # NTM 2025" from Quảng Trị) goes to their plan.
 HOME_BONUS = 0.02
 # A number the question names ("QĐ 51", "đến 2030") that the entry never mentions.
-NUMBER_MISSING = 0.03
+NUMBER_MISSING = 0.08
 # A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
 # đấu mấy xã") leans toward the entry stating that (its `facets`).
 FACET_BONUS = 0.06
@@ -119,10 +119,12 @@ _ANSWER_KINDS = {
 # Notes every answer about the ended period carries ("Lưu ý: …", "Giai đoạn 2021–2025
 # đã kết thúc; …"): they say nothing about which quantity the entry itself states.
 _NOTES = re.compile(r"\s*(?:Lưu ý:|Giai đoạn 2021–2025 đã kết thúc|Giai đoạn này đã kết thúc).*$")
+# The pointer to the 2026–2030 criteria that closes every answer about an ended target.
+_POINTER = re.compile(r"[;,.]?\s*(?:[Tt]ừ|[Ff]rom) 15/2/2026\b.*$")
 # Terms that set an entry apart from its neighbours ("xã nâng cao" from "xã NTM"): an
 # entry all of whose phrasings use one loses MARKER_MISSING when the question does not.
 MARKERS = (" nang cao ", " kieu mau ", " hien dai ", " huyen ", " thi xa ", " thon ")
-MARKER_MISSING = 0.06
+MARKER_MISSING = 0.08
 # A question of two parts ("mấy xã đạt, chiếm bao nhiêu %?") is split here, and a part
 # whose own best entry differs from the answer adds that entry to the answer.
 _PARTS = re.compile(r"[,;?]| còn | con | với | voi | và | va ")
@@ -291,6 +293,10 @@ class KnowledgeIndex:
         self._corrections: dict[str, str | None] = {}
         self._answers: dict[tuple[str, str | None], Answer] = {}
         self._doc_tokens = [frozenset(bag) for bag in bags]
+        # The numbers an entry states, without the closing note every ended target shares
+        # ("… từ 15/2/2026 áp dụng Bộ tiêu chí 2026–2030"): "2030" in a question is not
+        # about an entry whose only 2030 is that note.
+        self._doc_numbers = [self._numbers(entry) for entry in self.entries]
         # The words of the ways people ask, without the answer text.
         self._phrasing_tokens = [
             frozenset(
@@ -344,6 +350,16 @@ class KnowledgeIndex:
         cut = min((spaced.find(c) for c in DEFINITION_CUES if c in spaced), default=-1)
         term = frozenset(w for w in spaced[:cut].split() if w not in STOPWORDS)
         return term or frozenset(w for w in spaced.split() if w not in STOPWORDS)
+
+    @staticmethod
+    def _numbers(entry: Entry) -> frozenset[str]:
+        texts = (
+            *entry.questions,
+            *entry.questions_en,
+            *entry.keywords,
+            *(_POINTER.sub("", entry.answer.get(language, "")) for language in ("vi", "en")),
+        )
+        return frozenset(w for text in texts for w in words(text) if w.isdigit())
 
     @staticmethod
     def _answer_kinds(entry: Entry) -> frozenset[str]:
@@ -519,7 +535,7 @@ class KnowledgeIndex:
                 (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
                 + (NATION_BONUS if nation and self.entries[d].province is None else 0)
                 + (HOME_BONUS if not nation and self.entries[d].province == target else 0)
-                - NUMBER_MISSING * sum(n not in self._doc_tokens[d] for n in numbers)
+                - NUMBER_MISSING * sum(n not in self._doc_numbers[d] for n in numbers)
                 + self._fit(asked, d),
             )
             for d in top

@@ -49,6 +49,23 @@ CALIBRATION_SET = DATA / "kb_questions_calibration.yaml"
 # A fourth of the same kind, also written apart from the knowledge base and the code and
 # labelled by someone else; never used to tune, totals only.
 HOLDOUT4_SET = DATA / "kb_questions_holdout4.yaml"
+# A second tuning set and a second calibration set, written and labelled the same way,
+# later, by other writers: the tuning set's misses may be read, the calibration set only
+# chooses thresholds (with the first).
+TUNE2_SET = DATA / "kb_questions_tune2.yaml"
+CALIBRATION2_SET = DATA / "kb_questions_calibration2.yaml"
+# Every set after the development set, in the order printed.
+QUESTION_SETS = (
+    ("held-out", HOLDOUT_SET),
+    ("colloquial held-out", COLLOQUIAL_SET),
+    ("held-out 2", HOLDOUT2_SET),
+    ("tuning", TUNE_SET),
+    ("tuning 2", TUNE2_SET),
+    ("calibration", CALIBRATION_SET),
+    ("calibration 2", CALIBRATION2_SET),
+    ("held-out 3", HOLDOUT3_SET),
+    ("held-out 4", HOLDOUT4_SET),
+)
 BASELINE_FALLBACK_BELOW = 60.0
 
 
@@ -184,7 +201,7 @@ def main() -> None:
     parser.add_argument(
         "--show-tuning-misses",
         action="store_true",
-        help="list the tuning set's misses too",
+        help="list the tuning sets' misses too",
     )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
@@ -194,21 +211,9 @@ def main() -> None:
         f"knowledge base: {len(index.entries)} entries; index build {build_seconds * 1000:.0f} ms"
     )
     cases = load_cases()
-    sets = [("development", cases)]
-    if HOLDOUT_SET.exists():
-        sets.append(("held-out", load_cases(HOLDOUT_SET)))
-    if COLLOQUIAL_SET.exists():
-        sets.append(("colloquial held-out", load_cases(COLLOQUIAL_SET)))
-    if HOLDOUT2_SET.exists():
-        sets.append(("held-out 2", load_cases(HOLDOUT2_SET)))
-    if TUNE_SET.exists():
-        sets.append(("tuning", load_cases(TUNE_SET)))
-    if CALIBRATION_SET.exists():
-        sets.append(("calibration", load_cases(CALIBRATION_SET)))
-    if HOLDOUT3_SET.exists():
-        sets.append(("held-out 3", load_cases(HOLDOUT3_SET)))
-    if HOLDOUT4_SET.exists():
-        sets.append(("held-out 4", load_cases(HOLDOUT4_SET)))
+    sets = [("development", cases)] + [
+        (title, load_cases(path)) for title, path in QUESTION_SETS if path.exists()
+    ]
     for title, questions in sets:
         inside = sum(1 for c in questions if c.expect)
         print(
@@ -250,9 +255,10 @@ def main() -> None:
     if args.show_misses:
         print("misses:")
         print("\n".join(misses(cases, index)) or "  none")
-    if args.show_tuning_misses and TUNE_SET.exists():
-        print("tuning misses:")
-        print("\n".join(misses(load_cases(TUNE_SET), index)) or "  none")
+    if args.show_tuning_misses:
+        for path in (TUNE_SET, TUNE2_SET):
+            print(f"{path.stem} misses:")
+            print("\n".join(misses(load_cases(path), index)) or "  none")
     if args.show_colloquial_misses and COLLOQUIAL_SET.exists():
         print("colloquial misses:")
         print("\n".join(misses(load_cases(COLLOQUIAL_SET), index)) or "  none")
