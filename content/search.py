@@ -55,6 +55,10 @@ NATION_WORDS = ("ca nuoc", "toan quoc")
 # Otherwise a near-tie between the asker's own plan and the national figure ("mục tiêu xã
 # NTM 2025" from Quảng Trị) goes to their plan.
 HOME_BONUS = 0.02
+PLAN_WORDS = (" ke hoach ", " tinh minh ", " tinh ta ", " o tinh ")
+PLAN_IMPLIED = "kế hoạch của tỉnh"
+_PLAN_TOKENS = frozenset(tokens(PLAN_IMPLIED))
+PLAN_BONUS = 0.04
 # A number the question names ("QĐ 51", "đến 2030") that the entry never mentions.
 NUMBER_MISSING = 0.08
 # A question asking what was achieved ("được mấy xã rồi") or what was aimed at ("phấn
@@ -154,6 +158,9 @@ PARAPHRASE_AT = 0.4
 PARAPHRASE_MARGIN = 0.1
 PARAPHRASE_UNCOVERED = 1
 PARAPHRASE_PHRASED = 0.2
+# Words that frame a question rather than say what it asks ("nghe nói", "tui thấy",
+# "nhớ không", "cũng", "xong"): not held against an entry that lacks them.
+FRAMING = frozenset("thay nghe nho dung cung thoi tren xong viec chu".split())
 # A question needs this many meaningful words to be answered outright.
 MIN_WORDS = 2
 
@@ -292,7 +299,12 @@ class KnowledgeIndex:
         self._vocabulary = [t for t in self._postings if "_" not in t and len(t) >= 3]
         self._corrections: dict[str, str | None] = {}
         self._answers: dict[tuple[str, str | None], Answer] = {}
-        self._doc_tokens = [frozenset(bag) for bag in bags]
+        # A province's entries all come from its plan: "theo kế hoạch tỉnh" is what each of
+        # them is about, though few say so; those words count as theirs (not for BM25).
+        self._doc_tokens = [
+            frozenset(bag) | (_PLAN_TOKENS if entry.province else frozenset())
+            for bag, entry in zip(bags, self.entries, strict=True)
+        ]
         # The numbers an entry states, without the closing note every ended target shares
         # ("… từ 15/2/2026 áp dụng Bộ tiêu chí 2026–2030"): "2030" in a question is not
         # about an entry whose only 2030 is that note.
@@ -416,6 +428,8 @@ class KnowledgeIndex:
     @staticmethod
     def _accented(entry: Entry) -> frozenset[str]:
         texts = (*entry.questions, *entry.keywords, entry.answer["vi"])
+        if entry.province:
+            texts = (*texts, PLAN_IMPLIED)
         return frozenset(word for text in texts for word in accented_words(text).values())
 
     def province_named_in(self, question: str) -> str | None:
@@ -520,6 +534,7 @@ class KnowledgeIndex:
         accents = accented_words(question)
         named = self.province_named_in(question)
         nation = any(f in folded for f in NATION_WORDS)
+        plan = any(w in f" {folded} " for w in PLAN_WORDS)
         asked = Asked.read(folded)
         # Numbers the question names ("QĐ 51", "đến 2030", "62,4%") that the entry never
         # mentions: likely another entry's.
@@ -535,6 +550,7 @@ class KnowledgeIndex:
                 (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
                 + (NATION_BONUS if nation and self.entries[d].province is None else 0)
                 + (HOME_BONUS if not nation and self.entries[d].province == target else 0)
+                + (PLAN_BONUS if plan and not nation and self.entries[d].province == target else 0)
                 - NUMBER_MISSING * sum(n not in self._doc_numbers[d] for n in numbers)
                 + self._fit(asked, d),
             )
@@ -579,7 +595,9 @@ class KnowledgeIndex:
         similarity = (1 - ORDERED_SHARE) * (as_set[1] / 100 if as_set else 0.0) + (
             ORDERED_SHARE * (in_order[1] / 100 if in_order else 0.0)
         )
-        uncovered = sum("_" not in t and t not in entry_tokens for t in content)
+        uncovered = sum(
+            "_" not in t and t not in entry_tokens and t not in FRAMING for t in content
+        )
         meaningful = sum("_" not in t for t in content)
         return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered, meaningful)
 

@@ -280,6 +280,14 @@ def test_a_year_named_only_in_the_closing_pointer_does_not_win_the_question() ->
     assert first[0].entry.id == "vn-muc-tieu-2030"
 
 
+def test_by_the_plan_means_the_askers_own_provincial_plan() -> None:
+    # "theo kế hoạch" is the province's plan, even where the national decision on the
+    # same milestone shares more words.
+    index, _ = build_index()
+    first = index.search("sơ kết phong trào theo kế hoạch là năm nào", "quang-tri")
+    assert first[0].entry.id == "qt-so-ket-tong-ket"
+
+
 def test_a_reward_question_never_suggests_data_protection_fines() -> None:
     index, _ = build_index()
     result = index.answer("xã đạt chuẩn thì được thưởng gì", "quang-tri")
