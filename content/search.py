@@ -13,6 +13,7 @@ means) moves the entry that states it ahead of its neighbours in the same passag
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -24,7 +25,15 @@ from rapidfuzz.distance import Levenshtein
 
 from content.kb import Entry
 from content.provinces import Province
-from content.vietnamese import accented_words, fold, is_syllable, tokens, with_pairs, words
+from content.vietnamese import (
+    accented_words,
+    fold,
+    framing,
+    is_syllable,
+    tokens,
+    with_pairs,
+    words,
+)
 
 K1 = 1.2
 B = 0.75
@@ -140,7 +149,7 @@ _ASKS = frozenset("nhieu may nao gi ai dau sao khong".split())
 ANSWER_AT = 0.48
 SUGGEST_AT = 0.3
 # ... and only when the best entry leads the next by MARGIN.
-MARGIN = 0.03
+MARGIN = 0.02
 # A question with STRAY_WORDS meaningful words the entry never uses, and at least
 # STRAY_SHARE of them, is answered only from STRAY_AT (see _sure): a long question may
 # carry a few words of its own, a short one cannot.
@@ -158,9 +167,6 @@ PARAPHRASE_AT = 0.4
 PARAPHRASE_MARGIN = 0.1
 PARAPHRASE_UNCOVERED = 1
 PARAPHRASE_PHRASED = 0.2
-# Words that frame a question rather than say what it asks ("nghe nói", "tui thấy",
-# "nhớ không", "cũng", "xong"): not held against an entry that lacks them.
-FRAMING = frozenset("thay nghe nho dung cung thoi tren xong viec chu".split())
 # A question needs this many meaningful words to be answered outright.
 MIN_WORDS = 2
 
@@ -239,6 +245,15 @@ class Answer:
     def fallback(self) -> bool:
         """True when the bot could not answer and would hand over to a person."""
         return self.best is None
+
+
+def _framed(syllables: list[str], typed: dict[str, str]) -> frozenset[str]:
+    """The question's tokens that lie wholly inside a framing phrase (`framing`)."""
+    marked = framing(syllables, typed)
+    pairs = (
+        f"{a}_{b}" for i, (a, b) in enumerate(itertools.pairwise(syllables)) if {i, i + 1} <= marked
+    )
+    return frozenset((*(syllables[i] for i in marked), *pairs))
 
 
 def _marked(spaced: str) -> str:
@@ -466,6 +481,9 @@ class KnowledgeIndex:
         return fixed
 
     def _query_tokens(self, question: str) -> list[str]:
+        return with_pairs(self._query_syllables(question))
+
+    def _query_syllables(self, question: str) -> list[str]:
         syllables = []
         for word in words(question):
             # Function words are never "corrected": "vay" is not a typo of "van".
@@ -473,7 +491,7 @@ class KnowledgeIndex:
                 syllables.append(word)
             else:
                 syllables.append(self._correct(word) or word)
-        return with_pairs(syllables)
+        return syllables
 
     def search(self, question: str, province: str | None, limit: int = 5) -> list[Match]:
         """The best entries for `question`, for a person following `province`.
@@ -512,7 +530,8 @@ class KnowledgeIndex:
 
     def _rate_afresh(self, question: str, province: str | None) -> list[Signals]:
         target = self.province_named_in(question) or province
-        query = self._query_tokens(question)
+        syllables = self._query_syllables(question)
+        query = with_pairs(syllables)
         if not query:
             return []
         # A province with no entries of its own gets the national ones.
@@ -532,6 +551,7 @@ class KnowledgeIndex:
         content = [t for t in set(query) if ("_" in t or t not in STOPWORDS) and t not in routing]
         mass = sum(self._idf.get(t, self._max_idf) for t in content) or 1.0
         accents = accented_words(question)
+        framed = _framed(syllables, accents)
         named = self.province_named_in(question)
         nation = any(f in folded for f in NATION_WORDS)
         plan = any(w in f" {folded} " for w in PLAN_WORDS)
@@ -543,6 +563,7 @@ class KnowledgeIndex:
             self._signals(
                 folded,
                 content,
+                framed,
                 accents,
                 mass,
                 scores[d],
@@ -563,6 +584,7 @@ class KnowledgeIndex:
         self,
         folded: str,
         content: list[str],
+        framed: frozenset[str],
         accents: dict[str, str],
         mass: float,
         score: float,
@@ -586,6 +608,12 @@ class KnowledgeIndex:
             )
 
         hits = [t for t in content if covered(t)]
+        # Framing words ("nghe nói", "nhà tui") count for an entry that has them and are
+        # not held against one that does not.
+        mass -= sum(
+            self._idf.get(t, self._max_idf) for t in content if t in framed and t not in hits
+        )
+        mass = max(mass, 1e-9)
         coverage = sum(self._idf[t] for t in hits) / mass
         phrased = sum(self._idf[t] for t in hits if t in phrasing_tokens) / mass
         strength = min(score / mass, 1.0)
@@ -595,9 +623,7 @@ class KnowledgeIndex:
         similarity = (1 - ORDERED_SHARE) * (as_set[1] / 100 if as_set else 0.0) + (
             ORDERED_SHARE * (in_order[1] / 100 if in_order else 0.0)
         )
-        uncovered = sum(
-            "_" not in t and t not in entry_tokens and t not in FRAMING for t in content
-        )
+        uncovered = sum("_" not in t and t not in entry_tokens and t not in framed for t in content)
         meaningful = sum("_" not in t for t in content)
         return Signals(doc, strength, coverage, phrased, similarity, fit, uncovered, meaningful)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 # Abbreviations people type, and what they stand for (already folded).
 ABBREVIATIONS = {
@@ -294,6 +296,45 @@ def accented_words(text: str) -> dict[str, str]:
         if folded != word:
             found[folded] = word
     return found
+
+
+_FRAMING_FILE = Path(__file__).with_name("vietnamese_framing.txt")
+
+
+@lru_cache(maxsize=1)
+def _framing_phrases() -> tuple[dict[tuple[str, ...], dict[str, str]], int, frozenset[str]]:
+    """The framing phrases as `words` reads them, each with its words' marks; the longest
+    one's length; and the words that frame only when typed with their marks (lines
+    starting with "=")."""
+    lines = [line.strip() for line in _FRAMING_FILE.read_text(encoding="utf-8").splitlines()]
+    kept = [line for line in lines if line and not line.startswith("#")]
+    phrases = {tuple(words(line)): accented_words(line) for line in kept if line[0] != "="}
+    accented = frozenset(line[1:] for line in kept if line.startswith("="))
+    return phrases, max(map(len, phrases)), accented
+
+
+def framing(found: Sequence[str], typed: dict[str, str] | None = None) -> frozenset[int]:
+    """The positions of `found` (words as `words` reads them) inside a phrase that frames
+    the question rather than says what it asks: "nghe nói", "nhà tui", "đúng hông". With
+    `typed` (`accented_words` of the question), also the words that frame only when typed
+    with their marks ("nói", not "noi" as in "nội vụ")."""
+    phrases, longest, accented = _framing_phrases()
+    typed = typed or {}
+    marked: set[int] = set()
+    for start in range(len(found)):
+        for size in range(min(longest, len(found) - start), 0, -1):
+            phrase = tuple(found[start : start + size])
+            marks = phrases.get(phrase)
+            # Typed with marks, the words must be the phrase's: "cờ bạc" is not "cô bác".
+            if marks is not None and all(
+                typed.get(w, marks.get(w)) == marks.get(w) for w in phrase if w in marks
+            ):
+                marked.update(range(start, start + size))
+                break
+        else:
+            if typed.get(found[start]) in accented:
+                marked.add(start)
+    return frozenset(marked)
 
 
 def tokens(text: str) -> list[str]:

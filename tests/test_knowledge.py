@@ -12,7 +12,7 @@ import yaml
 from content.kb import KnowledgeError, load_knowledge
 from content.provinces import Province, load_provinces
 from content.search import KnowledgeIndex
-from content.vietnamese import fold, is_syllable, words
+from content.vietnamese import accented_words, fold, framing, is_syllable, words
 from tests.bench.kb_bench import (
     HOLDOUT2_SET,
     HOLDOUT4_SET,
@@ -321,6 +321,32 @@ def test_fourth_held_out_set_is_the_kind_the_issue_asks_for() -> None:
     assert sum("two-fact" in s for s in styles) >= 20
     ids = {e.id for e in load_knowledge()}
     assert {i for c in load_cases(HOLDOUT4_SET) for i in (*c.expect, *c.also)} <= ids
+
+
+@pytest.mark.parametrize(
+    ("typed", "framing_words"),
+    [
+        ("nghe nói xã mình đạt chuẩn rồi, đúng hông", {"nghe", "noi", "minh", "dung", "khong"}),
+        ("nhà tui ở quê, cho hỏi mấy tiêu chí", {"nha", "toi", "que", "cho", "hoi"}),
+        # With its marks, "cờ bạc" (gambling) is not "cô bác" (aunt and uncle).
+        ("cờ bạc thì sao", set()),
+        # "nói" frames only when typed so; "noi" may be "nội vụ".
+        ("ai nói vậy", {"noi", "vay"}),
+        ("so noi vu lam gi", set()),
+    ],
+)
+def test_words_that_frame_a_question_are_told_apart(typed: str, framing_words: set[str]) -> None:
+    found = words(typed)
+    assert {found[i] for i in framing(found, accented_words(typed))} == framing_words
+
+
+def test_framing_words_do_not_keep_a_plain_question_from_its_answer() -> None:
+    index, _ = build_index()
+    best = index.answer(
+        "nghe nói tỉnh mình đặt mục tiêu 80% xã đạt chuẩn ntm tới 2025, tui nhớ đúng hông",
+        "quang-tri",
+    ).best
+    assert best is not None and best.entry.id == "qt-muc-tieu-xa-ntm"
 
 
 @pytest.mark.parametrize(
