@@ -230,14 +230,15 @@ def _expand(word: str) -> list[str]:
 
 def _dialect_in_context(found: list[str]) -> list[str]:
     """Words that are dialect only in some places: "chi" is "gì" at the end of a question
-    ("làm chi", "theo văn bản chi") but "chỉ/chi" in "chỉ tiêu"; "mô" is "nào/đâu"
+    ("làm chi", "theo văn bản chi") but "chỉ/chi" in "chỉ tiêu" and "chí" in a part ending
+    "… 19 tiêu chí"; "mô" is "nào/đâu"
     ("bữa mô", "huyện mô") but not in "mô hình", "mở rộng"."""
     out: list[str] = []
     for i, word in enumerate(found):
         before = found[i - 1] if i else ""
         after = found[i + 1] if i + 1 < len(found) else None
         ends = after is None or after in PARTICLES
-        if word == "chi" and (ends or before in _CHI_BEFORE):
+        if word == "chi" and before != "tieu" and (ends or before in _CHI_BEFORE):
             word = "gi"
         elif word == "mo" and after not in _MO_KEEP and (ends or before in _MO_BEFORE):
             word = "nao"

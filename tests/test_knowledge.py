@@ -128,6 +128,7 @@ def test_a_malformed_entry_names_its_file(tmp_path: Path) -> None:
         ("thêm mấy xã dzậy", "them may xa vay"),
         ("ocop la cai chi", "ocop la cai gi"),
         ("chỉ tiêu huyện", "chi tieu huyen"),
+        ("xã tui đạt đủ 19 tiêu chí", "xa toi dat du 19 tieu chi"),
         ("mô hình thôn thông minh", "mo hinh thon thong minh"),
         ("có hông, hok biết", "co khong khong biet"),
         ("thêm nhiêu xã", "them bao nhieu xa"),
@@ -262,6 +263,16 @@ def test_two_questions_joined_by_with_answer_the_first_and_compose_the_second() 
     # "nhập với tỉnh nào" is one question, not two.
     merged = index.answer("tỉnh mình nhập với tỉnh nào rứa", "quang-tri").best
     assert merged is not None and merged.entry.id == "vn-quang-tri-sap-nhap"
+
+
+def test_a_sentence_telling_the_askers_situation_does_not_pick_the_answer() -> None:
+    index, _ = build_index()
+    first = index.rate_for_answer(
+        "Mấy năm trước tui thấy xã kế bên làm đường, ai cũng góp. "
+        "Kế hoạch tỉnh có khen hộ gia đình hiến đất không?",
+        "quang-tri",
+    )[0]
+    assert index.entries[first.doc].topic == "commendation"
 
 
 def test_a_number_the_question_names_leads_to_the_entry_that_has_it() -> None:
