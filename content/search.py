@@ -145,6 +145,11 @@ COMPOSE_AT = 0.5
 # A sentence before the question ("Ông Ba trong xóm tui tự chế máy bơm. Kế hoạch có khen
 # sáng kiến không?") tells the asker's situation: its first part is not the question.
 _TOLD_FIRST = re.compile(r"[.!]\s+\S")
+# A question of LONG_WORDS words or more tells a story around what it asks (see
+# rate_for_answer); _CLAUSES cut it.
+LONG_WORDS = 15
+_CLAUSES = re.compile(r"[.!?;,]")
+_SENTENCES = re.compile(r"[.!?]")
 _ASKS = frozenset("nhieu may nao gi ai dau sao khong".split())
 # The thresholds below were chosen on tests/data/kb_questions_calibration.yaml, questions
 # no phrasing was ever written from, so they judge how fresh questions fare.
@@ -665,6 +670,34 @@ class KnowledgeIndex:
         self, question: str, province: str | None, memo: _Ratings | None = None
     ) -> list[Signals]:
         """The candidates the answer is chosen from, best first."""
+        rated = self._rate_parts_or_whole(question, province, memo)
+        focus = self._asked_clauses(question)
+        if focus is not None and rated:
+            # A long question is mostly the asker's situation; how sure we are is judged on
+            # the clauses that ask, when they point to the entry the whole question does.
+            own = self.province_named_in(question) or province
+            focused = self._rate(focus, own, memo)
+            if focused and focused[0].doc == rated[0].doc:
+                return focused
+        return rated
+
+    @staticmethod
+    def _asked_clauses(question: str) -> str | None:
+        """Of a long question, the clauses of its last sentence that ask something; None
+        for a short one, or when every clause asks."""
+        if len(words(question)) < LONG_WORDS:
+            return None
+        clauses = [c for c in _CLAUSES.split(question) if c.strip()]
+        # The question is mostly the last sentence ("mấy năm nay", "ai cũng" before it
+        # ask nothing); the other sentences' asking clauses only when it has none.
+        sentences = [t for t in _SENTENCES.split(question) if t.strip()]
+        last = [c for c in _CLAUSES.split(sentences[-1]) if _ASKS.intersection(words(c))]
+        asking = last or [c for c in clauses if _ASKS.intersection(words(c))]
+        return ", ".join(asking) if asking and len(asking) < len(clauses) else None
+
+    def _rate_parts_or_whole(
+        self, question: str, province: str | None, memo: _Ratings | None
+    ) -> list[Signals]:
         parts = self._asking_parts(question)
         if (
             len(parts) >= 2

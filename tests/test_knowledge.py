@@ -275,6 +275,16 @@ def test_a_sentence_telling_the_askers_situation_does_not_pick_the_answer() -> N
     assert index.entries[first.doc].topic == "commendation"
 
 
+def test_a_long_question_is_judged_on_what_it_asks_not_on_the_story_around_it() -> None:
+    index, _ = build_index()
+    best = index.answer(
+        "Tui là hội viên hội nông dân ở ấp, mấy bữa nay nghe loa xã nói hoài về phong trào, "
+        "bà con ai cũng hăng hái. Cho tui hỏi kế hoạch thi đua của tỉnh do ai ký vậy?",
+        "an-giang",
+    ).best
+    assert best is not None and best.entry.id == "ag-nguoi-ky"
+
+
 def test_a_number_the_question_names_leads_to_the_entry_that_has_it() -> None:
     index, _ = build_index()
     best = index.answer("qđ chọn 33 xã điểm ntm là qđ số mấy vậy", "an-giang").best
