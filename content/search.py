@@ -97,7 +97,6 @@ TARGET_CUES = (
     " chi tieu ",
     " dat ra ",
     " them ",
-    " phai dat ",
     " phai len ",
     " tinh them ",
     " du kien ",
