@@ -285,6 +285,23 @@ def test_a_long_question_is_judged_on_what_it_asks_not_on_the_story_around_it() 
     assert best is not None and best.entry.id == "ag-nguoi-ky"
 
 
+def test_a_part_that_only_compares_asks_the_first_question_of_the_place_it_names() -> None:
+    index, _ = build_index()
+    other = index.answer(
+        "ở quảng trị ai kiểm tra giám sát phong trào hằng năm, có giống an giang không",
+        "quang-tri",
+    )
+    assert other.best is not None and other.best.entry.id == "qt-kiem-tra-giam-sat"
+    assert [m.entry.id for m in other.composed] == ["ag-kiem-tra-hang-nam"]
+    # "không còn xã dưới" is one clause; "còn cả nước là mấy" asks it of the nation.
+    nation = index.answer(
+        "Quảng Trị đặt mục tiêu không còn xã dưới mấy tiêu chí, còn cả nước là mấy?",
+        "an-giang",
+    )
+    assert nation.best is not None and nation.best.entry.id == "qt-muc-tieu-khong-xa-duoi-13"
+    assert [m.entry.id for m in nation.composed] == ["vn-muc-tieu-2025-xa"]
+
+
 def test_a_number_the_question_names_leads_to_the_entry_that_has_it() -> None:
     index, _ = build_index()
     best = index.answer("qđ chọn 33 xã điểm ntm là qđ số mấy vậy", "an-giang").best
@@ -299,6 +316,15 @@ def test_a_year_named_only_in_the_closing_pointer_does_not_win_the_question() ->
         "Tới 2030 cả nước đặt mục tiêu bao nhiêu phần trăm xã đạt chuẩn?", "quang-tri"
     )
     assert first[0].entry.id == "vn-muc-tieu-2030"
+
+
+def test_the_askers_plan_just_ahead_of_the_national_figure_is_answered() -> None:
+    index, _ = build_index()
+    home = index.answer("muc tieu xa ntm 2025", "quang-tri").best
+    assert home is not None and home.entry.id == "qt-muc-tieu-xa-ntm"
+    # "cả nước" asks for the national figure.
+    nation = index.answer("muc tieu xa ntm 2025 ca nuoc", "quang-tri").best
+    assert nation is not None and nation.entry.id == "vn-muc-tieu-2025-xa"
 
 
 def test_by_the_plan_means_the_askers_own_provincial_plan() -> None:
