@@ -646,8 +646,9 @@ class KnowledgeIndex:
 
     def _asks_alone(self, part: str) -> bool:
         """A part that is a question of its own: it opens the question, asks something,
-        and has at least MIN_WORDS meaningful words ("mấy xã NTM", not "tỉnh nào")."""
-        return len(self._meaningful(words(part))) >= MIN_WORDS
+        and has at least MIN_WORDS meaningful words ("mấy xã NTM", not "tỉnh nào"), a year
+        aside ("sau 2025 thì sao" only leads into the question after it)."""
+        return len({w for w in self._meaningful(words(part)) if not w.isdigit()}) >= MIN_WORDS
 
     def _enough_to_answer(self, question: str) -> bool:
         """Two meaningful words, or one real term asked as a question ("ocop là gì");
