@@ -390,10 +390,13 @@ def test_words_that_frame_a_question_are_told_apart(typed: str, framing_words: s
 def test_framing_words_do_not_keep_a_plain_question_from_its_answer() -> None:
     index, _ = build_index()
     best = index.answer(
-        "nghe nói tỉnh mình đặt mục tiêu 80% xã đạt chuẩn ntm tới 2025, tui nhớ đúng hông",
-        "quang-tri",
+        "tui nghe nói xã nông thôn mới phải đạt đủ 19 tiêu chí, đúng không ad", "quang-tri"
     ).best
-    assert best is not None and best.entry.id == "qt-muc-tieu-xa-ntm"
+    assert best is not None and best.entry.id == "vn-so-tieu-chi-xa"
+    signed = index.answer(
+        "cô chú cho hỏi, nghe nói kế hoạch thi đua của tỉnh do ai ký vậy", "an-giang"
+    ).best
+    assert signed is not None and signed.entry.id == "ag-nguoi-ky"
 
 
 @pytest.mark.parametrize(
