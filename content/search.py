@@ -334,6 +334,8 @@ class KnowledgeIndex:
         self._vocabulary = [t for t in self._postings if "_" not in t and len(t) >= 3]
         self._corrections: dict[str, str | None] = {}
         self._answers: dict[tuple[str, str | None], Answer] = {}
+        # Read the framing lexicon now, not on the first villager's question.
+        framing(())
         # A province's entries all come from its plan: "theo kế hoạch tỉnh" is what each of
         # them is about, though few say so; those words count as theirs (not for BM25).
         self._doc_tokens = [
