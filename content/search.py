@@ -62,9 +62,12 @@ NAMED_PROVINCE_BONUS = 0.03
 # "Cả nước", "toàn quốc": the national figure, even when the asker's province is set.
 NATION_BONUS = 0.05
 NATION_WORDS = ("ca nuoc", "toan quoc")
+_NATION_SYLLABLES = frozenset(w for phrase in NATION_WORDS for w in phrase.split())
 # Otherwise a near-tie between the asker's own plan and the national figure ("mục tiêu xã
 # NTM 2025" from Quảng Trị) goes to their plan.
 HOME_BONUS = 0.02
+# And more so when it names the plan or "tỉnh mình": every entry of a province comes from
+# its plan, so those words count as theirs (PLAN_IMPLIED), and they lead by PLAN_BONUS.
 PLAN_WORDS = (" ke hoach ", " tinh minh ", " tinh ta ", " o tinh ")
 PLAN_IMPLIED = "kế hoạch của tỉnh"
 _PLAN_TOKENS = frozenset(tokens(PLAN_IMPLIED))
@@ -572,6 +575,8 @@ class KnowledgeIndex:
         # Numbers the question names ("QĐ 51", "đến 2030", "62,4%") that the entry never
         # mentions: likely another entry's.
         numbers = [t for t in set(query) if t.isdigit() and len(t) >= 2]
+        # The asker's own province's entries, when the question is not about the nation.
+        home = set() if nation else {d for d in top if self.entries[d].province == target}
         rated = [
             self._signals(
                 folded,
@@ -583,16 +588,15 @@ class KnowledgeIndex:
                 d,
                 (NAMED_PROVINCE_BONUS if named and self.entries[d].province == named else 0)
                 + (NATION_BONUS if nation and self.entries[d].province is None else 0)
-                + (HOME_BONUS if not nation and self.entries[d].province == target else 0)
-                + (PLAN_BONUS if plan and not nation and self.entries[d].province == target else 0)
+                + (HOME_BONUS + (PLAN_BONUS if plan else 0) if d in home else 0)
                 - NUMBER_MISSING * sum(n not in self._doc_numbers[d] for n in numbers)
                 + self._fit(asked, d),
             )
             for d in top
         ]
         # What a term means is the national definition's to say, wherever one lives.
-        if target is not None and not nation and not asked.definition:
-            rated = [replace(r, home=self.entries[r.doc].province == target) for r in rated]
+        if target is not None and not asked.definition:
+            rated = [replace(r, home=r.doc in home) for r in rated]
         rated.sort(key=lambda c: (c.score, c.doc), reverse=True)
         return rated
 
@@ -772,8 +776,7 @@ class KnowledgeIndex:
         spaced = " " + " ".join(typed) + " "
         if not (self.province_named_in(part) or any(f" {w} " in spaced for w in NATION_WORDS)):
             return False
-        nation = {w for n in NATION_WORDS for w in n.split()}
-        return len(self._meaningful(typed) - COMPARING - nation) < MIN_WORDS
+        return len(self._meaningful(typed) - COMPARING - _NATION_SYLLABLES) < MIN_WORDS
 
     @staticmethod
     def _asking_parts(question: str) -> list[str]:

@@ -231,8 +231,8 @@ def _expand(word: str) -> list[str]:
 def _dialect_in_context(found: list[str]) -> list[str]:
     """Words that are dialect only in some places: "chi" is "gì" at the end of a question
     ("làm chi", "theo văn bản chi") but "chỉ/chi" in "chỉ tiêu" and "chí" in a part ending
-    "… 19 tiêu chí"; "mô" is "nào/đâu"
-    ("bữa mô", "huyện mô") but not in "mô hình", "mở rộng"."""
+    "… 19 tiêu chí"; "mô" is "nào/đâu" ("bữa mô", "huyện mô") but not in "mô hình", "mở
+    rộng"."""
     out: list[str] = []
     for i, word in enumerate(found):
         before = found[i - 1] if i else ""

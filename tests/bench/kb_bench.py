@@ -266,8 +266,10 @@ def main() -> None:
         print("misses:")
         print("\n".join(misses(cases, index)) or "  none")
     if args.show_tuning_misses:
-        for path in (TUNE_SET, TUNE2_SET, TUNE3_SET, TUNE4_SET, TUNE5_SET, TUNE6_SET, TUNE7_SET):
-            print(f"{path.stem} misses:")
+        for title, path in QUESTION_SETS:
+            if not title.startswith("tuning"):
+                continue
+            print(f"{title} misses:")
             print("\n".join(misses(load_cases(path), index)) or "  none")
     if args.show_colloquial_misses and COLLOQUIAL_SET.exists():
         print("colloquial misses:")
